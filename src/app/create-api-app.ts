@@ -1,0 +1,41 @@
+import { ValidationPipe } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { AppConfig } from '../platform/config/app-config';
+import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
+import { createLogger } from '../platform/logging/app-logger';
+import { ApiModule } from './api.module';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const logger = createLogger(config, 'api');
+  const app = await NestFactory.create<NestFastifyApplication>(
+    ApiModule.forConfig(config),
+    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true }),
+    // Webhook signatures are computed over the exact bytes received.
+    { rawBody: true, logger },
+  );
+  app.useGlobalPipes(
+    new ValidationPipe({
+      whitelist: true,
+      forbidNonWhitelisted: true,
+      transform: true,
+      stopAtFirstError: false,
+    }),
+  );
+  // Errors thrown by Fastify before routing (broken JSON, oversized body) take the same shape.
+  const filter = new HttpExceptionFilter();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .setErrorHandler((error, _request, reply) => {
+      const body = filter.toBody(error);
+      void reply.status(body.statusCode).send(body);
+    });
+  app.enableShutdownHooks();
+  if (config.apiKeys.length === 0) {
+    logger.warn('API_KEYS is empty: the API accepts requests without authentication');
+  }
+  return app;
+}

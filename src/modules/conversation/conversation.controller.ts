@@ -1,0 +1,39 @@
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { Page } from '../../platform/http/pagination';
+import { IdParam } from '../../platform/http/id-param';
+import { ConversationService } from './conversation.service';
+import {
+  ConversationResponse,
+  CreateConversationDto,
+  ListConversationsQuery,
+  mapConversation,
+  UpdateConversationDto,
+} from './dto/conversation.dto';
+
+@Controller('api/conversations')
+export class ConversationController {
+  constructor(private readonly conversations: ConversationService) {}
+
+  @Post()
+  async create(@Body() body: CreateConversationDto): Promise<ConversationResponse> {
+    return mapConversation(await this.conversations.openConversation(body));
+  }
+
+  @Get()
+  list(@Query() query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
+    return this.conversations.listConversations(query);
+  }
+
+  @Get(':id')
+  async get(@IdParam() id: string): Promise<ConversationResponse> {
+    return mapConversation(await this.conversations.getConversation(id));
+  }
+
+  @Patch(':id')
+  async update(
+    @IdParam() id: string,
+    @Body() body: UpdateConversationDto,
+  ): Promise<ConversationResponse> {
+    return mapConversation(await this.conversations.updateConversation(id, body));
+  }
+}

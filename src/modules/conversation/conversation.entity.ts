@@ -1,0 +1,32 @@
+import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
+import type { Channel } from './channel';
+
+export type ConversationStatus = 'open' | 'closed';
+
+@Entity('conversations')
+export class Conversation {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ name: 'customer_id', type: 'uuid' })
+  customerId: string;
+
+  @Column({ type: 'text' })
+  channel: Channel;
+
+  @Column({ type: 'text', nullable: true })
+  subject: string | null;
+
+  /** At most one open conversation per (customer, channel): a partial unique index holds it. */
+  @Column({ type: 'text', default: 'open' })
+  status: ConversationStatus;
+
+  @Column({ name: 'last_message_at', type: 'timestamptz', nullable: true })
+  lastMessageAt: Date | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
+import { DomainError } from '../../platform/errors/domain-error';
+import { newId } from '../../platform/database/new-id';
+import { fetchPage, Page } from '../../platform/http/pagination';
+import { CustomerService } from '../customer/customer.service';
+import { Conversation } from './conversation.entity';
+import {
+  ConversationResponse,
+  CreateConversationDto,
+  ListConversationsQuery,
+  mapConversation,
+  UpdateConversationDto,
+} from './dto/conversation.dto';
+
+const ONE_OPEN_PER_CHANNEL = 'conversations_one_open_per_channel';
+
+@Injectable()
+export class ConversationService {
+  constructor(
+    @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
+    private readonly customers: CustomerService,
+  ) {}
+
+  async openConversation(input: CreateConversationDto): Promise<Conversation> {
+    await this.customers.getCustomer(input.customer_id);
+    const conversation = this.conversations.create({
+      id: newId(),
+      customerId: input.customer_id,
+      channel: input.channel,
+      subject: input.subject ?? null,
+      status: 'open',
+    });
+    return this.saveOpen(conversation);
+  }
+
+  async getConversation(id: string, manager?: EntityManager): Promise<Conversation> {
+    const repository = manager ? manager.getRepository(Conversation) : this.conversations;
+    const conversation = await repository.findOneBy({ id });
+    if (!conversation) throw DomainError.notFound('conversation', id);
+    return conversation;
+  }
+
+  async updateConversation(id: string, input: UpdateConversationDto): Promise<Conversation> {
+    const conversation = await this.getConversation(id);
+    conversation.status = input.status;
+    return this.saveOpen(conversation);
+  }
+
+  listConversations(query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
+    const builder = this.conversations.createQueryBuilder('conversation');
+    if (query.customer_id) {
+      builder.andWhere('conversation.customer_id = :customerId', { customerId: query.customer_id });
+    }
+    if (query.status) builder.andWhere('conversation.status = :status', { status: query.status });
+    if (query.channel) builder.andWhere('conversation.channel = :channel', { channel: query.channel });
+    return fetchPage(builder, query, mapConversation);
+  }
+
+  async recordMessageAt(conversationId: string, at: Date, manager: EntityManager): Promise<void> {
+    await manager
+      .createQueryBuilder()
+      .update(Conversation)
+      .set({ lastMessageAt: () => 'GREATEST(COALESCE(last_message_at, :at), :at)' })
+      .setParameter('at', at)
+      .where('id = :id', { id: conversationId })
+      .execute();
+  }
+
+  private async saveOpen(conversation: Conversation): Promise<Conversation> {
+    try {
+      return await this.conversations.save(conversation);
+    } catch (error) {
+      const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
+        .driverError?.constraint;
+      if (constraint === ONE_OPEN_PER_CHANNEL) {
+        throw new DomainError(
+          'conflict',
+          `customer ${conversation.customerId} already has an open ${conversation.channel} conversation; close it first`,
+        );
+      }
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { Page } from '../../platform/http/pagination';
+import { IdParam } from '../../platform/http/id-param';
+import { CustomerService } from './customer.service';
+import {
+  CreateCustomerDto,
+  CustomerResponse,
+  ListCustomersQuery,
+  mapCustomer,
+  UpdateCustomerDto,
+} from './dto/customer.dto';
+
+@Controller('api/customers')
+export class CustomerController {
+  constructor(private readonly customers: CustomerService) {}
+
+  @Post()
+  async create(@Body() body: CreateCustomerDto): Promise<CustomerResponse> {
+    return mapCustomer(await this.customers.createCustomer(body));
+  }
+
+  @Get()
+  list(@Query() query: ListCustomersQuery): Promise<Page<CustomerResponse>> {
+    return this.customers.listCustomers(query);
+  }
+
+  @Get(':id')
+  async get(@IdParam() id: string): Promise<CustomerResponse> {
+    return mapCustomer(await this.customers.getCustomer(id));
+  }
+
+  @Patch(':id')
+  async update(
+    @IdParam() id: string,
+    @Body() body: UpdateCustomerDto,
+  ): Promise<CustomerResponse> {
+    return mapCustomer(await this.customers.updateCustomer(id, body));
+  }
+}

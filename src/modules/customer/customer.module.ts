@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { CustomerController } from './customer.controller';
+import { Customer } from './customer.entity';
+import { CustomerService } from './customer.service';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Customer])],
+  controllers: [CustomerController],
+  providers: [CustomerService],
+  exports: [CustomerService],
+})
+export class CustomerModule {}
+

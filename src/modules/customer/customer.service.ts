@@ -1,0 +1,74 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import type { AppConfig } from '../../platform/config/app-config';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import { DomainError } from '../../platform/errors/domain-error';
+import { newId } from '../../platform/database/new-id';
+import { fetchPage, Page } from '../../platform/http/pagination';
+import { Customer } from './customer.entity';
+import {
+  CreateCustomerDto,
+  CustomerResponse,
+  ListCustomersQuery,
+  mapCustomer,
+  UpdateCustomerDto,
+} from './dto/customer.dto';
+import { normalizePhone } from './phone-number';
+
+@Injectable()
+export class CustomerService {
+  constructor(
+    @InjectRepository(Customer) private readonly customers: Repository<Customer>,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async createCustomer(input: CreateCustomerDto): Promise<Customer> {
+    const customer = this.customers.create({
+      id: newId(),
+      name: input.name ?? null,
+      phone: input.phone ? this.toE164(input.phone) : null,
+      email: input.email ? normalizeEmail(input.email) : null,
+      externalId: input.external_id ?? null,
+      metadata: input.metadata ?? {},
+    });
+    return this.customers.save(customer);
+  }
+
+  async getCustomer(id: string, manager?: EntityManager): Promise<Customer> {
+    const repository = manager ? manager.getRepository(Customer) : this.customers;
+    const customer = await repository.findOneBy({ id });
+    if (!customer) throw DomainError.notFound('customer', id);
+    return customer;
+  }
+
+  async updateCustomer(id: string, input: UpdateCustomerDto): Promise<Customer> {
+    const customer = await this.getCustomer(id);
+    if (input.name !== undefined) customer.name = input.name;
+    if (input.phone !== undefined) customer.phone = input.phone ? this.toE164(input.phone) : null;
+    if (input.email !== undefined) customer.email = input.email ? normalizeEmail(input.email) : null;
+    if (input.external_id !== undefined) customer.externalId = input.external_id;
+    if (input.metadata !== undefined) customer.metadata = input.metadata;
+    return this.customers.save(customer);
+  }
+
+  async listCustomers(query: ListCustomersQuery): Promise<Page<CustomerResponse>> {
+    const builder = this.customers.createQueryBuilder('customer');
+    if (query.phone) builder.andWhere('customer.phone = :phone', { phone: this.toE164(query.phone) });
+    if (query.email) builder.andWhere('customer.email = :email', { email: normalizeEmail(query.email) });
+    if (query.external_id) {
+      builder.andWhere('customer.external_id = :externalId', { externalId: query.external_id });
+    }
+    return fetchPage(builder, query, mapCustomer);
+  }
+
+  toE164(phone: string): string {
+    const e164 = normalizePhone(phone, this.config.defaultCountry);
+    if (!e164) throw new DomainError('invalid_input', 'phone must be a valid phone number');
+    return e164;
+  }
+}
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}

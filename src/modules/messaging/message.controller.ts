@@ -1,0 +1,73 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Post,
+  Query,
+  Res,
+} from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { DomainError } from '../../platform/errors/domain-error';
+import { Page, PageQuery } from '../../platform/http/pagination';
+import { IdParam } from '../../platform/http/id-param';
+import {
+  AttemptResponse,
+  CreateMessageDto,
+  ListMessagesQuery,
+  mapMessage,
+  MessageResponse,
+} from './dto/message.dto';
+import { MessageService } from './message.service';
+
+@Controller('api')
+export class MessageController {
+  constructor(private readonly messages: MessageService) {}
+
+  @Post('messages')
+  async create(
+    @Body() body: CreateMessageDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<MessageResponse> {
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new DomainError(
+        'invalid_input',
+        'Idempotency-Key must be 1 to 255 printable ASCII characters',
+      );
+    }
+    const created = await this.messages.createMessage(body, idempotencyKey);
+    reply.status(created.statusCode);
+    return created.body;
+  }
+
+  @Get('messages')
+  list(@Query() query: ListMessagesQuery): Promise<Page<MessageResponse>> {
+    return this.messages.listMessages(query);
+  }
+
+  @Get('messages/:id')
+  async get(@IdParam() id: string): Promise<MessageResponse> {
+    return mapMessage(await this.messages.getMessage(id));
+  }
+
+  @Get('messages/:id/attempts')
+  async attempts(@IdParam() id: string): Promise<{ data: AttemptResponse[] }> {
+    return { data: await this.messages.listAttempts(id) };
+  }
+
+  @Post('messages/:id/retry')
+  @HttpCode(202)
+  async retry(@IdParam() id: string): Promise<MessageResponse> {
+    return mapMessage(await this.messages.retryMessage(id));
+  }
+
+  @Get('conversations/:id/messages')
+  conversationMessages(
+    @IdParam() id: string,
+    @Query() page: PageQuery,
+  ): Promise<Page<MessageResponse>> {
+    return this.messages.listConversationMessages(id, page);
+  }
+}

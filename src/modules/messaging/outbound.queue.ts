@@ -1,0 +1,94 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JobsOptions, Queue } from 'bullmq';
+import type { AppConfig } from '../../platform/config/app-config';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import {
+  OUTBOUND_BACKOFF,
+  OUTBOUND_QUEUE,
+  SEND_MESSAGE_JOB,
+  SendMessageJob,
+} from '../../platform/queue/queue-names';
+import type { Channel } from '../conversation/channel';
+import type { Priority } from './message-status';
+
+// BullMQ: lower is sooner, and a job without priority would jump all prioritized ones.
+const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
+
+/** How long POST /api/messages waits on Redis before leaving the message to the sweeper. */
+const ENQUEUE_TIMEOUT_MS = 1_000;
+
+export interface Enqueueable {
+  id: string;
+  channel: Channel;
+  priority: Priority;
+}
+
+/**
+ * Puts a message on its channel's queue under one job id per message, so repeated enqueues (the
+ * API, the sweeper, a second worker) collapse into one job.
+ */
+@Injectable()
+export class OutboundQueue {
+  private readonly logger = new Logger(OutboundQueue.name);
+  private readonly queues: Record<Channel, Queue>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectQueue(OUTBOUND_QUEUE.whatsapp) whatsapp: Queue,
+    @InjectQueue(OUTBOUND_QUEUE.sms) sms: Queue,
+    @InjectQueue(OUTBOUND_QUEUE.email) email: Queue,
+    @InjectQueue(OUTBOUND_QUEUE.web) web: Queue,
+  ) {
+    this.queues = { whatsapp, sms, email, web };
+  }
+
+  queueFor(channel: Channel): Queue {
+    return this.queues[channel];
+  }
+
+  jobOptions(message: Enqueueable): JobsOptions {
+    return {
+      jobId: message.id,
+      priority: BULL_PRIORITY[message.priority],
+      attempts: this.config.outbound.retryDelaysMs.length + 1,
+      backoff: { type: OUTBOUND_BACKOFF },
+      removeOnComplete: { age: 24 * 3600, count: 50_000 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    };
+  }
+
+  async enqueue(message: Enqueueable): Promise<void> {
+    const data: SendMessageJob = { messageId: message.id };
+    await this.queueFor(message.channel).add(SEND_MESSAGE_JOB, data, this.jobOptions(message));
+  }
+
+  /**
+   * Enqueue without letting a Redis outage reach the caller: the row is already committed, and
+   * the worker's outbox sweeper enqueues whatever did not make it here.
+   */
+  async enqueueOrDefer(message: Enqueueable): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('Redis did not answer in time')), ENQUEUE_TIMEOUT_MS);
+    });
+    try {
+      await Promise.race([this.enqueue(message), timeout]);
+      return true;
+    } catch (error) {
+      this.logger.warn(
+        { messageId: message.id, reason: (error as Error).message },
+        'enqueue failed; the outbox sweeper will send this message once Redis is back',
+      );
+      return false;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Clears a finished job so that the same message id can be queued for a new round. */
+  async removeFinishedJob(message: Enqueueable): Promise<void> {
+    const job = await this.queueFor(message.channel).getJob(message.id);
+    if (job && (job.finishedOn || (await job.isFailed()))) await job.remove();
+  }
+}

@@ -1,0 +1,243 @@
+import { CHANNELS, Channel } from '../../modules/conversation/channel';
+
+export interface WhatsappConfig {
+  apiUrl: string;
+  accessToken: string;
+}
+
+export interface SmsConfig {
+  apiUrl: string;
+  accountSid: string;
+  authToken: string;
+  fromNumber?: string;
+  messagingServiceSid?: string;
+}
+
+export interface MailConfig {
+  mailer: 'smtp' | 'log';
+  host?: string;
+  port: number;
+  username?: string;
+  password?: string;
+  encryption: 'tls' | 'starttls' | 'none';
+  fromAddress: string;
+  fromName?: string;
+}
+
+export interface WebConfig {
+  url: string;
+  secret: string;
+}
+
+export interface AppConfig {
+  nodeEnv: string;
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  queuePrefix: string;
+  defaultCountry: string;
+  apiKeys: string[];
+  publicBaseUrl: string;
+  logLevel: string;
+  outbound: {
+    retryDelaysMs: number[];
+    httpTimeoutMs: number;
+    concurrency: number;
+    sweepIntervalMs: number;
+    sweepGraceMs: number;
+    shutdownTimeoutMs: number;
+    rateLimitPerSecond: Record<Channel, number>;
+  };
+  whatsapp: {
+    sender?: WhatsappConfig;
+    appSecret?: string;
+    verifyToken?: string;
+    replyWindowHours: number;
+  };
+  sms?: SmsConfig;
+  mail: MailConfig;
+  emailWebhookSecret?: string;
+  web: { sender?: WebConfig; secret?: string };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+const DEFAULT_RATE_LIMITS: Record<Channel, number> = { whatsapp: 80, sms: 10, email: 20, web: 50 };
+
+/**
+ * Reads and validates the whole configuration at once, so that a bad deployment learns about
+ * every wrong variable in one start instead of one per restart. The only reader of process.env.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const problems: string[] = [];
+  const text = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  const integer = (name: string, fallback: number, min = 0): number => {
+    const raw = text(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min) {
+      problems.push(`${name} must be a whole number >= ${min}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const url = (name: string, fallback?: string, protocols = ['http:', 'https:']) => {
+    const raw = text(name) ?? fallback;
+    if (raw === undefined) return undefined;
+    try {
+      const parsed = new URL(raw);
+      if (!protocols.includes(parsed.protocol)) {
+        problems.push(`${name} must be a ${protocols.join(' or ')} URL, got "${parsed.protocol}"`);
+      }
+    } catch {
+      problems.push(`${name} is not a valid URL`);
+    }
+    return raw;
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = text(name)?.toLowerCase();
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')}, got "${raw}"`);
+      return fallback;
+    }
+    return raw as T;
+  };
+  /** A channel is configured when all its variables are set; a partial setup is a mistake. */
+  const group = (channel: string, names: string[]): boolean => {
+    const missing = names.filter((name) => text(name) === undefined);
+    if (missing.length === names.length) return false;
+    if (missing.length > 0) {
+      problems.push(`${channel} is partly configured: set ${missing.join(', ')} too (or none)`);
+      return false;
+    }
+    return true;
+  };
+
+  const nodeEnv = text('NODE_ENV') ?? 'development';
+  const port = integer('PORT', 3000, 1);
+
+  const apiKeys = (text('API_KEYS') ?? '')
+    .split(',')
+    .map((key) => key.trim())
+    .filter(Boolean);
+  if (apiKeys.length === 0 && nodeEnv === 'production') {
+    problems.push('API_KEYS must be set when NODE_ENV=production (the API would be open)');
+  }
+
+  const defaultCountry = (text('DEFAULT_COUNTRY') ?? 'US').toUpperCase();
+  if (!/^[A-Z]{2}$/.test(defaultCountry)) {
+    problems.push(`DEFAULT_COUNTRY must be a two-letter ISO country code, got "${defaultCountry}"`);
+  }
+
+  const retryDelaysRaw = text('OUTBOUND_RETRY_DELAYS_MS') ?? '10000,30000,60000';
+  const retryDelaysMs = retryDelaysRaw.split(',').map((part) => Number(part.trim()));
+  if (retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay < 0)) {
+    problems.push(
+      `OUTBOUND_RETRY_DELAYS_MS must be comma-separated whole milliseconds, got "${retryDelaysRaw}"`,
+    );
+  }
+
+  const rateLimitPerSecond = Object.fromEntries(
+    CHANNELS.map((channel) => [
+      channel,
+      integer(`${channel.toUpperCase()}_RATE_LIMIT_PER_SECOND`, DEFAULT_RATE_LIMITS[channel], 1),
+    ]),
+  ) as Record<Channel, number>;
+
+  const whatsappSender = group('WhatsApp sending', ['WHATSAPP_API_URL', 'WHATSAPP_ACCESS_TOKEN'])
+    ? { apiUrl: url('WHATSAPP_API_URL')!, accessToken: text('WHATSAPP_ACCESS_TOKEN')! }
+    : undefined;
+
+  let sms: SmsConfig | undefined;
+  if (group('Twilio SMS', ['SMS_API_URL', 'TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'])) {
+    sms = {
+      apiUrl: url('SMS_API_URL')!,
+      accountSid: text('TWILIO_ACCOUNT_SID')!,
+      authToken: text('TWILIO_AUTH_TOKEN')!,
+      fromNumber: text('TWILIO_FROM_NUMBER'),
+      messagingServiceSid: text('TWILIO_MESSAGING_SERVICE_SID'),
+    };
+    if (!sms.fromNumber && !sms.messagingServiceSid) {
+      problems.push('TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID must be set for SMS');
+    }
+  }
+
+  const mailer = oneOf('MAIL_MAILER', ['smtp', 'log'] as const, 'log');
+  if (mailer === 'log' && nodeEnv === 'production') {
+    problems.push('MAIL_MAILER=log only logs emails; use smtp when NODE_ENV=production');
+  }
+  const mail: MailConfig = {
+    mailer,
+    host: text('MAIL_HOST'),
+    port: integer('MAIL_PORT', 587, 1),
+    username: text('MAIL_USERNAME'),
+    password: text('MAIL_PASSWORD'),
+    encryption: oneOf('MAIL_ENCRYPTION', ['tls', 'starttls', 'none'] as const, 'none'),
+    fromAddress: text('MAIL_FROM_ADDRESS') ?? 'messages@localhost',
+    fromName: text('MAIL_FROM_NAME'),
+  };
+  if (mailer === 'smtp' && !mail.host) problems.push('MAIL_HOST must be set when MAIL_MAILER=smtp');
+  if (!/^[^@\s]+@[^@\s]+$/.test(mail.fromAddress)) {
+    problems.push(`MAIL_FROM_ADDRESS must be an email address, got "${mail.fromAddress}"`);
+  }
+
+  const webSender = group('the web channel', ['WEB_WEBHOOK_URL', 'WEB_WEBHOOK_SECRET'])
+    ? { url: url('WEB_WEBHOOK_URL')!, secret: text('WEB_WEBHOOK_SECRET')! }
+    : undefined;
+  const webSecret = text('WEB_WEBHOOK_SECRET');
+  if (webSecret && !/^(whsec_)?[A-Za-z0-9+/]+=*$/.test(webSecret)) {
+    problems.push('WEB_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_ + base64)');
+  }
+
+  const config: AppConfig = {
+    nodeEnv,
+    port,
+    databaseUrl:
+      url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/omnichannel', [
+        'postgres:',
+        'postgresql:',
+      ]) ?? '',
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '',
+    queuePrefix: text('QUEUE_PREFIX') ?? 'omni',
+    defaultCountry,
+    apiKeys,
+    publicBaseUrl: (url('PUBLIC_BASE_URL', `http://localhost:${port}`) ?? '').replace(/\/+$/, ''),
+    logLevel: oneOf(
+      'LOG_LEVEL',
+      ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
+      'info',
+    ),
+    outbound: {
+      retryDelaysMs,
+      httpTimeoutMs: integer('OUTBOUND_HTTP_TIMEOUT_MS', 10_000, 1),
+      concurrency: integer('OUTBOUND_CONCURRENCY', 20, 1),
+      sweepIntervalMs: integer('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
+      sweepGraceMs: integer('OUTBOX_SWEEP_GRACE_MS', 10_000, 0),
+      shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0),
+      rateLimitPerSecond,
+    },
+    whatsapp: {
+      sender: whatsappSender,
+      appSecret: text('WHATSAPP_APP_SECRET'),
+      verifyToken: text('WHATSAPP_VERIFY_TOKEN'),
+      replyWindowHours: integer('WHATSAPP_REPLY_WINDOW_HOURS', 24, 0),
+    },
+    sms,
+    mail,
+    emailWebhookSecret: text('EMAIL_WEBHOOK_SECRET'),
+    web: { sender: webSender, secret: webSecret },
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,11 @@
+import { Param, ParseUUIDPipe } from '@nestjs/common';
+import { DomainError } from '../errors/domain-error';
+
+/** The `:id` route parameter, which must be a UUID (400 naming it otherwise). */
+export const IdParam = () =>
+  Param(
+    'id',
+    new ParseUUIDPipe({
+      exceptionFactory: () => new DomainError('invalid_input', 'id must be a UUID'),
+    }),
+  );
