@@ -1,6 +1,6 @@
 // Two projects: fast unit tests beside the code, and e2e tests that boot the real API and worker
 // against the machine's Postgres and Redis (see test/global-setup.ts).
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+const transform = { '^.+\\.ts$': 'ts-jest' };
 
 module.exports = {
   projects: [

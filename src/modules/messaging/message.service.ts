@@ -142,8 +142,7 @@ export class MessageService {
       throw new DomainError('invalid_state', `message ${id} changed while being retried`);
     }
     const queued = await this.getMessage(id);
-    await this.outboundQueue.removeFinishedJob(queued);
-    await this.outboundQueue.enqueueOrDefer(queued);
+    await this.outboundQueue.enqueueOrDefer(queued, true);
     return queued;
   }
 

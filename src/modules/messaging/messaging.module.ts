@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QueueModule } from '../../platform/queue/queue.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
+import { DeliveryLedger } from './delivery-ledger';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { MessageAttempt } from './message-attempt.entity';
 import { MessageController } from './message.controller';
@@ -18,7 +19,7 @@ import { OutboundQueue } from './outbound.queue';
     ConversationModule,
   ],
   controllers: [MessageController],
-  providers: [MessageService, OutboundQueue],
-  exports: [MessageService, OutboundQueue],
+  providers: [MessageService, OutboundQueue, DeliveryLedger],
+  exports: [MessageService, OutboundQueue, DeliveryLedger],
 })
 export class MessagingModule {}

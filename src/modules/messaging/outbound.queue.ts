@@ -58,22 +58,31 @@ export class OutboundQueue {
     };
   }
 
-  async enqueue(message: Enqueueable): Promise<void> {
+  /**
+   * `replaceFinished`: a new round for a message whose previous job already failed or completed
+   * (that job would otherwise swallow the new one under the same id).
+   */
+  async enqueue(message: Enqueueable, replaceFinished = false): Promise<void> {
+    const queue = this.queueFor(message.channel);
+    if (replaceFinished) {
+      const previous = await queue.getJob(message.id);
+      if (previous?.finishedOn) await previous.remove();
+    }
     const data: SendMessageJob = { messageId: message.id };
-    await this.queueFor(message.channel).add(SEND_MESSAGE_JOB, data, this.jobOptions(message));
+    await queue.add(SEND_MESSAGE_JOB, data, this.jobOptions(message));
   }
 
   /**
    * Enqueue without letting a Redis outage reach the caller: the row is already committed, and
    * the worker's outbox sweeper enqueues whatever did not make it here.
    */
-  async enqueueOrDefer(message: Enqueueable): Promise<boolean> {
+  async enqueueOrDefer(message: Enqueueable, replaceFinished = false): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('Redis did not answer in time')), ENQUEUE_TIMEOUT_MS);
     });
     try {
-      await Promise.race([this.enqueue(message), timeout]);
+      await Promise.race([this.enqueue(message, replaceFinished), timeout]);
       return true;
     } catch (error) {
       this.logger.warn(
@@ -84,11 +93,5 @@ export class OutboundQueue {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Clears a finished job so that the same message id can be queued for a new round. */
-  async removeFinishedJob(message: Enqueueable): Promise<void> {
-    const job = await this.queueFor(message.channel).getJob(message.id);
-    if (job && (job.finishedOn || (await job.isFailed()))) await job.remove();
   }
 }

@@ -45,7 +45,7 @@ export interface AppConfig {
     concurrency: number;
     sweepIntervalMs: number;
     sweepGraceMs: number;
-    shutdownTimeoutMs: number;
+    lockDurationMs: number;
     rateLimitPerSecond: Record<Channel, number>;
   };
   whatsapp: {
@@ -223,7 +223,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       concurrency: integer('OUTBOUND_CONCURRENCY', 20, 1),
       sweepIntervalMs: integer('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
       sweepGraceMs: integer('OUTBOX_SWEEP_GRACE_MS', 10_000, 0),
-      shutdownTimeoutMs: integer('SHUTDOWN_TIMEOUT_MS', 30_000, 0),
+      lockDurationMs: integer('OUTBOUND_LOCK_DURATION_MS', 30_000, 1000),
       rateLimitPerSecond,
     },
     whatsapp: {

@@ -1,0 +1,16 @@
+import { Pool } from 'pg';
+import { TEST_DATABASE_URL } from './test-env';
+
+let pool: Pool | undefined;
+
+/** Direct reads of the test database, to assert on rows rather than on API answers alone. */
+export async function sql<T = any>(text: string, params: unknown[] = []): Promise<T[]> {
+  pool ??= new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  const result = await pool.query(text, params);
+  return result.rows as T[];
+}
+
+export async function closeDb(): Promise<void> {
+  await pool?.end();
+  pool = undefined;
+}

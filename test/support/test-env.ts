@@ -1,0 +1,29 @@
+import { randomBytes } from 'node:crypto';
+
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_test';
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/**
+ * The environment of one test file's API and worker. Each file gets its own queue prefix, so
+ * files never see each other's jobs; short delays come from configuration, as in production.
+ */
+export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    NODE_ENV: 'test',
+    DATABASE_URL: TEST_DATABASE_URL,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',
+    API_KEYS: '',
+    OUTBOUND_RETRY_DELAYS_MS: '200,400,800',
+    OUTBOUND_HTTP_TIMEOUT_MS: '2000',
+    OUTBOX_SWEEP_INTERVAL_MS: '500',
+    OUTBOX_SWEEP_GRACE_MS: '1000',
+    OUTBOUND_LOCK_DURATION_MS: '2000',
+    ...overrides,
+  };
+  return Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined),
+  );
+}
