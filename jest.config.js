@@ -3,6 +3,8 @@
 const transform = { '^.+\\.ts$': 'ts-jest' };
 
 module.exports = {
+  // Per-project testTimeout is ignored by Jest; e2e tests wait on real processes.
+  testTimeout: 60000,
   projects: [
     {
       displayName: 'unit',
@@ -16,7 +18,6 @@ module.exports = {
       transform,
       testEnvironment: 'node',
       globalSetup: '<rootDir>/test/global-setup.ts',
-      testTimeout: 60000,
     },
   ],
 };

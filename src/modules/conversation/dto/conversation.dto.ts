@@ -1,6 +1,7 @@
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
-import { Channel, CHANNELS } from '../channel';
+import { CHANNELS } from '../channel';
+import type { Channel } from '../channel';
 import type { Conversation, ConversationStatus } from '../conversation.entity';
 
 const STATUSES: ConversationStatus[] = ['open', 'closed'];

@@ -15,17 +15,12 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
-import { Channel, CHANNELS } from '../../conversation/channel';
+import { CHANNELS } from '../../conversation/channel';
+import type { Channel } from '../../conversation/channel';
 import type { MessageAttempt } from '../message-attempt.entity';
 import type { Message } from '../message.entity';
-import {
-  Direction,
-  DIRECTIONS,
-  MESSAGE_STATUSES,
-  MessageStatus,
-  Priority,
-  PRIORITIES,
-} from '../message-status';
+import { DIRECTIONS, MESSAGE_STATUSES, PRIORITIES } from '../message-status';
+import type { Direction, MessageStatus, Priority } from '../message-status';
 
 /** 64 KiB of text is far above any channel's limit and far below the 1 MiB body limit. */
 export const MAX_BODY_LENGTH = 65_536;

@@ -1,0 +1,19 @@
+import { MailerModule } from '@nestjs-modules/mailer';
+import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import { MessagingModule } from '../messaging/messaging.module';
+import { DeliveryService } from './delivery.service';
+import { OutboundProcessor } from './outbound.processor';
+import { OutboxSweeper } from './outbox-sweeper';
+import { channelSendersProvider } from './senders/channel-senders.provider';
+import { mailerOptions } from './senders/mail-transport';
+
+/** Worker only: consumes the outbound queues and sends through one sender per channel. */
+@Module({
+  imports: [
+    MessagingModule,
+    MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: mailerOptions }),
+  ],
+  providers: [channelSendersProvider, DeliveryService, OutboundProcessor, OutboxSweeper],
+})
+export class DeliveryModule {}

@@ -1,0 +1,146 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { AppConfig } from '../../platform/config/app-config';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import type { Channel } from '../conversation/channel';
+import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
+import { DEFAULT_THROTTLE_PAUSE_MS, retryDelayMs } from './retry-policy';
+import { CHANNEL_SENDERS, ChannelSender } from './senders/channel-sender';
+import { SendError } from './senders/send-error';
+
+/** Where this try leaves the message, and so what the queue must do with its job. */
+export type DeliveryOutcome =
+  | { kind: 'skipped' }
+  | { kind: 'sent' }
+  | { kind: 'expired' }
+  | { kind: 'failed'; error: string }
+  | { kind: 'retry'; delayMs: number; error: SendError }
+  | { kind: 'throttled'; pauseMs: number; error: SendError };
+
+/** What the queue knows about the job's budget when this try starts. */
+export interface TryBudget {
+  /** 1-based number of this try within the current round of retries. */
+  tryNumber: number;
+  maxTries: number;
+  /** False once a throttled provider has bounced this job too often. */
+  mayWaitForThrottle: boolean;
+}
+
+const MISSING_RECIPIENT: Record<Channel, string> = {
+  whatsapp: 'the customer has no phone number',
+  sms: 'the customer has no phone number',
+  email: 'the customer has no email address',
+  web: 'the customer has no external_id',
+};
+
+/**
+ * One try at sending one message: claim it, hand it to its channel's sender, record the attempt
+ * and move the status. Knows nothing of BullMQ; the processor turns the outcome into queue moves.
+ */
+@Injectable()
+export class DeliveryService {
+  private readonly logger = new Logger(DeliveryService.name);
+  private readonly senders: Map<Channel, ChannelSender>;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(CHANNEL_SENDERS) senders: ChannelSender[],
+    private readonly ledger: DeliveryLedger,
+  ) {
+    this.senders = new Map(senders.map((sender) => [sender.channel, sender]));
+  }
+
+  isConfigured(channel: Channel): boolean {
+    return this.senders.has(channel);
+  }
+
+  async deliver(messageId: string, budget: TryBudget): Promise<DeliveryOutcome> {
+    const message = await this.ledger.claimForSending(messageId);
+    if (!message) return { kind: 'skipped' };
+    if (message.expiresAt && message.expiresAt.getTime() <= Date.now()) {
+      await this.ledger.expire(message.id, 'expired: validity_seconds passed before it could be sent');
+      this.logger.log({ messageId, channel: message.channel }, 'message expired unsent');
+      return { kind: 'expired' };
+    }
+
+    const startedAt = new Date();
+    try {
+      const result = await this.send(message);
+      await this.ledger.recordSent(
+        message.id,
+        { attempt: message.attempt, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: result.httpStatus },
+        result.providerMessageId,
+        result.driver ? { delivery_driver: result.driver } : {},
+      );
+      this.logger.log(
+        { messageId, channel: message.channel, attempt: message.attempt, driver: result.driver },
+        'message sent',
+      );
+      return { kind: 'sent' };
+    } catch (thrown) {
+      const error =
+        thrown instanceof SendError
+          ? thrown
+          : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
+      return this.handleFailure(message, budget, startedAt, error);
+    }
+  }
+
+  private send(message: ClaimedMessage) {
+    const sender = this.senders.get(message.channel);
+    if (!sender) throw SendError.permanent(`channel ${message.channel} is not configured`);
+    if (!message.recipient) {
+      throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
+    }
+    return sender.send({ ...message, recipient: message.recipient });
+  }
+
+  private async handleFailure(
+    message: ClaimedMessage,
+    budget: TryBudget,
+    startedAt: Date,
+    error: SendError,
+  ): Promise<DeliveryOutcome> {
+    const attempt = {
+      attempt: message.attempt,
+      startedAt,
+      finishedAt: new Date(),
+      outcome: error.kind === 'permanent' ? ('permanent_error' as const) : ('transient_error' as const),
+      httpStatus: error.httpStatus,
+      error: error.message,
+    };
+    const context = {
+      messageId: message.id,
+      channel: message.channel,
+      attempt: message.attempt,
+      kind: error.kind,
+      httpStatus: error.httpStatus,
+      providerCode: error.providerCode,
+      reason: error.message,
+    };
+
+    if (error.kind === 'transient' && error.rateLimited && budget.mayWaitForThrottle) {
+      const pauseMs = Math.max(error.retryAfterMs ?? 0, DEFAULT_THROTTLE_PAUSE_MS);
+      await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + pauseMs));
+      this.logger.warn({ ...context, pauseMs }, 'provider throttled the channel; pausing it');
+      return { kind: 'throttled', pauseMs, error };
+    }
+    if (error.kind === 'transient' && budget.tryNumber < budget.maxTries) {
+      const delayMs = retryDelayMs(
+        this.config.outbound.retryDelaysMs,
+        budget.tryNumber,
+        error.retryAfterMs,
+      );
+      await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + delayMs));
+      this.logger.warn({ ...context, delayMs }, 'send failed; will retry');
+      return { kind: 'retry', delayMs, error };
+    }
+
+    const final =
+      error.kind === 'permanent'
+        ? error.message
+        : `gave up after ${budget.tryNumber} ${budget.tryNumber === 1 ? 'try' : 'tries'}: ${error.message}`;
+    await this.ledger.recordFailure(message.id, attempt, final);
+    this.logger.warn({ ...context, reason: final }, 'message failed');
+    return { kind: 'failed', error: final };
+  }
+}

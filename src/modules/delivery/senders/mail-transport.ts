@@ -1,0 +1,29 @@
+import type { MailerOptions } from '@nestjs-modules/mailer';
+import type { AppConfig } from '../../../platform/config/app-config';
+
+/**
+ * Options for `MailerModule.forRootAsync`. Plain text only, so no template adapter. With the
+ * `log` mailer EmailSender never calls the transport; a JSON transport stands in so that
+ * MailerService can still be constructed without an SMTP host.
+ */
+export function mailerOptions(config: AppConfig): MailerOptions {
+  const { mail } = config;
+  if (mail.mailer === 'log') return { transport: { jsonTransport: true } };
+
+  const timeout = config.outbound.httpTimeoutMs;
+  return {
+    transport: {
+      // A pool reuses SMTP sessions across messages instead of a TCP + TLS + AUTH round per send.
+      pool: true,
+      host: mail.host,
+      port: mail.port,
+      secure: mail.encryption === 'tls',
+      requireTLS: mail.encryption === 'starttls',
+      ignoreTLS: mail.encryption === 'none',
+      ...(mail.username && { auth: { user: mail.username, pass: mail.password } }),
+      connectionTimeout: timeout,
+      greetingTimeout: timeout,
+      socketTimeout: timeout,
+    },
+  };
+}
