@@ -8,4 +8,5 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npx nest build
 npx jest --selectProjects unit
-npx jest --selectProjects e2e --runInBand "$@"
+# --forceExit: a leaked Redis or Postgres handle must never hang CI after the results are in.
+npx jest --selectProjects e2e --runInBand --forceExit "$@"

@@ -10,9 +10,21 @@ async function bootstrap(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forConfig(config), {
     logger,
   });
-  // SIGTERM/SIGINT close the app: workers stop taking jobs and finish in-flight sends first.
-  app.enableShutdownHooks();
   await app.init();
+  // Closing the app stops taking jobs and waits for in-flight sends; then exit 0, so that a
+  // supervisor sees a clean stop rather than a death by signal.
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.log(`${signal} received: shutting down`);
+      app.close().then(
+        () => process.exit(0),
+        (error: Error) => {
+          logger.error(`shutdown failed: ${error.message}`);
+          process.exit(1);
+        },
+      );
+    });
+  }
   logger.log('worker started');
 }
 

@@ -8,6 +8,7 @@ import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { ApiKeyGuard } from '../platform/http/api-key.guard';
 import { ConversationModule } from '../modules/conversation/conversation.module';
 import { CustomerModule } from '../modules/customer/customer.module';
+import { InboundModule } from '../modules/inbound/inbound.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
 
 /** The HTTP process: REST API and webhooks. It only produces jobs; the worker consumes them. */
@@ -22,6 +23,7 @@ export class ApiModule {
         CustomerModule,
         ConversationModule,
         MessagingModule,
+        InboundModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

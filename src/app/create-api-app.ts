@@ -1,6 +1,8 @@
+import fastifyMultipart from '@fastify/multipart';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { finished } from 'node:stream/promises';
 import type { AppConfig } from '../platform/config/app-config';
 import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { createLogger } from '../platform/logging/app-logger';
@@ -24,6 +26,20 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       stopAtFirstError: false,
     }),
   );
+  // SendGrid Inbound Parse posts multipart forms: text fields become the body; attachments are
+  // drained unread (their names and types arrive in the attachment-info field).
+  await app.register(fastifyMultipart, {
+    attachFieldsToBody: 'keyValues',
+    onFile: async (part) => {
+      await finished(part.file.resume());
+    },
+    limits: {
+      fieldSize: BODY_LIMIT_BYTES,
+      fields: 100,
+      files: 50,
+      fileSize: 30 * BODY_LIMIT_BYTES,
+    },
+  });
   // Errors thrown by Fastify before routing (broken JSON, oversized body) take the same shape.
   const filter = new HttpExceptionFilter();
   app

@@ -1,4 +1,4 @@
-import { closeDb } from './db';
+import { closeDb, sql } from './db';
 import { ApiHarness, startApi } from './api-harness';
 import { outboundQueue } from './queues';
 import { testEnv } from './test-env';
@@ -40,6 +40,13 @@ export async function startOutboundStack(
   overrides: Record<string, string | undefined> = {},
   { worker = true } = {},
 ): Promise<OutboundStack> {
+  // One database belongs to one deployment: a worker's outbox sweeper re-enqueues every pending
+  // message it finds. Messages earlier test files left queued (with no worker) must not be
+  // delivered to this file's stand-ins, so they are retired first. Files run one at a time.
+  await sql(
+    `UPDATE messages SET status = 'expired', last_error = 'left pending by an earlier test file'
+      WHERE status IN ('queued', 'retrying', 'sending')`,
+  );
   const webSecret = newWebhookSecret();
   const [whatsapp, twilio, web, smtp] = await Promise.all([
     startWhatsappStandIn({ accessToken: WHATSAPP_TOKEN, phoneNumberId: '106540352242922' }),

@@ -44,3 +44,8 @@ export function statusAfterReceipt(current: MessageStatus, receipt: ReceiptStatu
   if (receipt === 'failed') return currentRank < RECEIPT_RANK.delivered! ? 'failed' : current;
   return RECEIPT_RANK[receipt]! > currentRank ? receipt : current;
 }
+
+/** Whether provider receipts still apply: an outbound message that is neither failed nor expired. */
+export function acceptsReceipts(status: MessageStatus): boolean {
+  return RECEIPT_RANK[status] !== undefined;
+}

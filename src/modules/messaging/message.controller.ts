@@ -19,11 +19,16 @@ import {
   mapMessage,
   MessageResponse,
 } from './dto/message.dto';
+import { ReceiptResponse } from './dto/receipt.dto';
 import { MessageService } from './message.service';
+import { ReceiptService } from './receipt.service';
 
 @Controller('api')
 export class MessageController {
-  constructor(private readonly messages: MessageService) {}
+  constructor(
+    private readonly messages: MessageService,
+    private readonly receiptService: ReceiptService,
+  ) {}
 
   @Post('messages')
   async create(
@@ -55,6 +60,11 @@ export class MessageController {
   @Get('messages/:id/attempts')
   async attempts(@IdParam() id: string): Promise<{ data: AttemptResponse[] }> {
     return { data: await this.messages.listAttempts(id) };
+  }
+
+  @Get('messages/:id/receipts')
+  async receipts(@IdParam() id: string): Promise<{ data: ReceiptResponse[] }> {
+    return { data: await this.receiptService.listReceipts(id) };
   }
 
   @Post('messages/:id/retry')

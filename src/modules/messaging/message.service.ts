@@ -6,6 +6,8 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page, PageQuery } from '../../platform/http/pagination';
+import type { JsonObject } from '../../platform/database/json';
+import type { Channel } from '../conversation/channel';
 import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
 import { Customer } from '../customer/customer.entity';
@@ -24,6 +26,16 @@ import { MessageAttempt } from './message-attempt.entity';
 import { RETRYABLE_STATUSES } from './message-status';
 import { Message } from './message.entity';
 import { OutboundQueue } from './outbound.queue';
+
+export interface NewInboundMessage {
+  conversationId: string;
+  customerId: string;
+  channel: Channel;
+  body: string | null;
+  subject: string | null;
+  metadata: JsonObject;
+  providerMessageId: string | null;
+}
 
 export interface CreatedMessage {
   statusCode: number;
@@ -144,6 +156,100 @@ export class MessageService {
     const queued = await this.getMessage(id);
     await this.outboundQueue.enqueueOrDefer(queued, true);
     return queued;
+  }
+
+  /** Which of these provider ids are already stored on the channel (one query for a batch). */
+  async findStoredProviderMessageIds(
+    channel: Channel,
+    providerMessageIds: string[],
+    manager: EntityManager,
+  ): Promise<Set<string>> {
+    if (providerMessageIds.length === 0) return new Set();
+    const rows = await manager
+      .getRepository(Message)
+      .createQueryBuilder('message')
+      .select('message.provider_message_id', 'id')
+      .where('message.channel = :channel', { channel })
+      .andWhere('message.provider_message_id IN (:...ids)', { ids: providerMessageIds })
+      .getRawMany<{ id: string }>();
+    return new Set(rows.map((row) => row.id));
+  }
+
+  /** The conversation of the newest of these messages (an email's In-Reply-To and References). */
+  async findConversationIdByProviderMessageIds(
+    channel: Channel,
+    providerMessageIds: string[],
+    manager: EntityManager,
+  ): Promise<string | null> {
+    if (providerMessageIds.length === 0) return null;
+    const row = await manager
+      .getRepository(Message)
+      .createQueryBuilder('message')
+      .select('message.conversation_id', 'conversationId')
+      .where('message.channel = :channel', { channel })
+      .andWhere('message.provider_message_id IN (:...ids)', { ids: providerMessageIds })
+      .orderBy('message.id', 'DESC')
+      .limit(1)
+      .getRawOne<{ conversationId: string }>();
+    return row?.conversationId ?? null;
+  }
+
+  /**
+   * Stores messages a provider delivered to us, in one statement, once per (channel,
+   * provider_message_id): a redelivery racing past the caller's own check inserts nothing.
+   * Returns the messages actually stored.
+   */
+  async storeInboundMessages(
+    inputs: NewInboundMessage[],
+    manager: EntityManager,
+  ): Promise<Message[]> {
+    if (inputs.length === 0) return [];
+    const now = new Date();
+    const messages = inputs.map((input) =>
+      this.messages.create({
+        id: newId(),
+        conversationId: input.conversationId,
+        customerId: input.customerId,
+        direction: 'inbound',
+        channel: input.channel,
+        body: input.body,
+        subject: input.subject,
+        template: null,
+        metadata: input.metadata,
+        recipient: null,
+        priority: 'normal',
+        status: 'received',
+        providerMessageId: input.providerMessageId,
+        attemptCount: 0,
+        lastError: null,
+        nextAttemptAt: null,
+        expiresAt: null,
+        createdAt: now,
+        updatedAt: now,
+        sentAt: null,
+        deliveredAt: null,
+        readAt: null,
+        failedAt: null,
+      }),
+    );
+    const storedIds = new Set<string>();
+    // Well below Postgres' 65535 bind parameters per statement.
+    for (let start = 0; start < messages.length; start += 500) {
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Message)
+        .values(messages.slice(start, start + 500))
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      (inserted.raw as { id: string }[]).forEach((row) => storedIds.add(row.id));
+    }
+    const stored = messages.filter((message) => storedIds.has(message.id));
+    for (const conversationId of new Set(stored.map((message) => message.conversationId))) {
+      await this.conversations.recordMessageAt(conversationId, now, manager);
+    }
+    return stored;
   }
 
   private async buildMessage(input: CreateMessageDto, manager: EntityManager): Promise<Message> {

@@ -6,20 +6,22 @@ import { CustomerModule } from '../customer/customer.module';
 import { DeliveryLedger } from './delivery-ledger';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { MessageAttempt } from './message-attempt.entity';
+import { MessageReceipt } from './message-receipt.entity';
 import { MessageController } from './message.controller';
 import { Message } from './message.entity';
 import { MessageService } from './message.service';
 import { OutboundQueue } from './outbound.queue';
+import { ReceiptService } from './receipt.service';
 
 @Module({
   imports: [
-    TypeOrmModule.forFeature([Message, MessageAttempt, IdempotencyKey]),
+    TypeOrmModule.forFeature([Message, MessageAttempt, IdempotencyKey, MessageReceipt]),
     QueueModule,
     CustomerModule,
     ConversationModule,
   ],
   controllers: [MessageController],
-  providers: [MessageService, OutboundQueue, DeliveryLedger],
-  exports: [MessageService, OutboundQueue, DeliveryLedger],
+  providers: [MessageService, OutboundQueue, DeliveryLedger, ReceiptService],
+  exports: [MessageService, OutboundQueue, DeliveryLedger, ReceiptService],
 })
 export class MessagingModule {}

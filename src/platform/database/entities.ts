@@ -1,7 +1,17 @@
 import { Conversation } from '../../modules/conversation/conversation.entity';
 import { Customer } from '../../modules/customer/customer.entity';
+import { InboundEvent } from '../../modules/inbound/inbound-event.entity';
 import { IdempotencyKey } from '../../modules/messaging/idempotency-key.entity';
 import { MessageAttempt } from '../../modules/messaging/message-attempt.entity';
+import { MessageReceipt } from '../../modules/messaging/message-receipt.entity';
 import { Message } from '../../modules/messaging/message.entity';
 
-export const ENTITIES = [Customer, Conversation, Message, MessageAttempt, IdempotencyKey];
+export const ENTITIES = [
+  Customer,
+  Conversation,
+  Message,
+  MessageAttempt,
+  IdempotencyKey,
+  MessageReceipt,
+  InboundEvent,
+];

@@ -11,7 +11,8 @@ export type DomainErrorCode =
   | 'idempotency_key_reused'
   | 'whatsapp_window_closed'
   | 'unauthorized'
-  | 'forbidden';
+  | 'forbidden'
+  | 'unsupported_media_type';
 
 export class DomainError extends Error {
   constructor(

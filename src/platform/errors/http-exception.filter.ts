@@ -9,6 +9,7 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  unsupported_media_type: 415,
   conflict: 409,
   invalid_state: 409,
   channel_mismatch: 422,

@@ -1,5 +1,5 @@
-import type { FactoryProvider } from '@nestjs/common';
 import { MailerService } from '@nestjs-modules/mailer';
+import type { FactoryProvider } from '@nestjs/common';
 import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { CHANNEL_SENDERS, ChannelSender } from './channel-sender';

@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import { MailerModule, MailerService } from '@nestjs-modules/mailer';
+import { Logger } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';

@@ -1,5 +1,5 @@
-import { Logger } from '@nestjs/common';
 import type { MailerService } from '@nestjs-modules/mailer';
+import { Logger } from '@nestjs/common';
 import type { MailConfig } from '../../../platform/config/app-config';
 import type { Channel } from '../../conversation/channel';
 import type { ChannelSender, OutboundMessage, SendResult } from './channel-sender';

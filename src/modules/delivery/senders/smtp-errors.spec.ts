@@ -12,7 +12,7 @@ describe('classifySmtpError', () => {
 
   it.each([550, 551, 552, 553, 554])('reply %i is permanent', (responseCode) => {
     expect(
-      classifySmtpError(smtpError({ code: 'EENVELOPE', responseCode, message: 'Rejected' })),
+      classifySmtpError(smtpError({ code: 'EMESSAGE', responseCode, message: 'Rejected' })),
     ).toMatchObject({ kind: 'permanent', providerCode: responseCode });
   });
 

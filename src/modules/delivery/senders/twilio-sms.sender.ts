@@ -26,7 +26,7 @@ export class TwilioSmsSender implements ChannelSender {
     if (!message.body) throw SendError.permanent('twilio: message has no body');
     const form = new URLSearchParams({ To: message.recipient });
     if (this.settings.fromNumber) form.set('From', this.settings.fromNumber);
-    else form.set('MessagingServiceSid', this.settings.messagingServiceSid ?? '');
+    else form.set('MessagingServiceSid', this.settings.messagingServiceSid!);
     form.set('Body', message.body);
     form.set('StatusCallback', this.statusCallbackUrl);
 

@@ -43,7 +43,7 @@ export function classifyWhatsappError(
   if (error === undefined || code === undefined) {
     return httpStatusError(httpStatus, `whatsapp error: HTTP ${httpStatus}`, { retryAfterMs });
   }
-  const message = describe(code, error);
+  const message = readableMessage(code, error);
   if (TRANSIENT_CODES.has(code)) {
     return SendError.transient(message, {
       httpStatus,
@@ -63,7 +63,7 @@ function graphCode(value: unknown): number | undefined {
   return typeof code === 'number' && Number.isInteger(code) ? code : undefined;
 }
 
-function describe(code: number, error: GraphError): string {
+function readableMessage(code: number, error: GraphError): string {
   // Graph embeds the code in the title: "(#131030) Recipient phone number not in allowed list".
   const title =
     text(error.message)?.replace(/^\(#\d+\)\s*/, '') ||

@@ -1,0 +1,137 @@
+import type { JsonObject } from '../../../platform/database/json';
+import { normalizeEmail } from '../../customer/customer.service';
+import type { InboundBatch, ParseContext } from '../inbound-batch';
+import { Fields, invalidPayload, objectAt, optionalStringAt, stringAt } from '../payload-fields';
+import { EmailAddress, messageIds, parseAddress, parseHeaderBlock } from './email-headers';
+import { splitQuotedReply } from './email-quote';
+
+interface ParsedEmail {
+  sender: EmailAddress;
+  subject: string | null;
+  text: string;
+  messageId: string | null;
+  /** In-Reply-To first, then References newest first: the nearest ancestor wins the thread. */
+  ancestors: string[];
+  metadata: JsonObject;
+}
+
+/**
+ * An inbound email, either SendGrid Inbound Parse (multipart form fields, kept as JSON) or the
+ * contract's JSON form. The header From is the customer (the person who wrote, where the SMTP
+ * envelope sender may be a bounce address); the envelope sender is the fallback.
+ */
+export function parseInboundEmail(body: unknown, context: ParseContext): InboundBatch {
+  const email =
+    context.contentType === 'multipart/form-data'
+      ? fromSendgridParse(objectAt(body, 'form'))
+      : fromJson(objectAt(body, 'body'));
+  const { body: text, quoted } = splitQuotedReply(email.text);
+  return {
+    messages: [
+      {
+        channel: 'email',
+        providerMessageId: email.messageId,
+        sender: {
+          key: 'email',
+          value: normalizeEmail(email.sender.address),
+          name: email.sender.name ?? undefined,
+        },
+        body: text || null,
+        subject: email.subject,
+        metadata: { ...email.metadata, message_id: email.messageId, quoted_text: quoted },
+        inReplyTo: email.ancestors,
+      },
+    ],
+    receipts: [],
+  };
+}
+
+function fromSendgridParse(form: Fields): ParsedEmail {
+  const from = stringAt(form, 'from', 'form');
+  const envelope = jsonField(form, 'envelope');
+  const sender =
+    parseAddress(from) ?? (typeof envelope?.from === 'string' ? parseAddress(envelope.from) : null);
+  if (!sender) throw invalidPayload('form.from must be an email address');
+  const headers = parseHeaderBlock(optionalStringAt(form, 'headers', 'form') ?? '');
+  const attachmentInfo = jsonField(form, 'attachment-info') ?? {};
+  const html = optionalStringAt(form, 'html', 'form');
+  return {
+    sender,
+    subject: optionalStringAt(form, 'subject', 'form') ?? null,
+    text: optionalStringAt(form, 'text', 'form') ?? (html ? htmlToText(html) : ''),
+    messageId: messageIds(headers.get('message-id'))[0] ?? null,
+    ancestors: ancestors(headers.get('in-reply-to'), headers.get('references')),
+    metadata: {
+      from,
+      to: optionalStringAt(form, 'to', 'form') ?? null,
+      cc: optionalStringAt(form, 'cc', 'form') ?? null,
+      envelope: envelope ?? null,
+      spam_score: optionalStringAt(form, 'spam_score', 'form') ?? null,
+      attachments: Object.values(attachmentInfo).map((info) => {
+        const { filename, type } = (info ?? {}) as Fields;
+        return { filename: filename ?? null, type: type ?? null };
+      }),
+    },
+  };
+}
+
+function fromJson(email: Fields): ParsedEmail {
+  const from = stringAt(email, 'from', 'body');
+  const sender = parseAddress(from);
+  if (!sender) throw invalidPayload('body.from must be an email address');
+  const html = optionalStringAt(email, 'html', 'body');
+  const text = optionalStringAt(email, 'text', 'body') ?? (html ? htmlToText(html) : undefined);
+  if (text === undefined) throw invalidPayload('body.text is required');
+  const references = email.references;
+  if (
+    references !== undefined &&
+    typeof references !== 'string' &&
+    !(Array.isArray(references) && references.every((id) => typeof id === 'string'))
+  ) {
+    throw invalidPayload('body.references must be a string or an array of strings');
+  }
+  return {
+    sender,
+    subject: optionalStringAt(email, 'subject', 'body') ?? null,
+    text,
+    messageId: messageIds(stringAt(email, 'message_id', 'body'))[0],
+    ancestors: ancestors(
+      optionalStringAt(email, 'in_reply_to', 'body'),
+      references as string | string[] | undefined,
+    ),
+    metadata: { from, to: stringAt(email, 'to', 'body') },
+  };
+}
+
+function ancestors(inReplyTo?: string | string[], references?: string | string[]): string[] {
+  return [...new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()])];
+}
+
+function jsonField(form: Fields, key: string): Fields | undefined {
+  const raw = optionalStringAt(form, key, 'form');
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    return objectAt(JSON.parse(raw), `form.${key}`);
+  } catch {
+    throw invalidPayload(`form.${key} must be a JSON object`);
+  }
+}
+
+/** Good enough to read an HTML-only email as text; the full HTML stays in the raw event. */
+function htmlToText(html: string): string {
+  const entities: Record<string, string> = {
+    amp: '&',
+    lt: '<',
+    gt: '>',
+    quot: '"',
+    '#39': "'",
+    nbsp: ' ',
+  };
+  return html
+    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, '')
+    .replace(/<(br|\/p|\/div|\/li|\/h\d)[^>]*>/gi, '\n')
+    .replace(/<[^>]+>/g, '')
+    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => entities[name])
+    .replace(/\n{3,}/g, '\n\n')
+    .trim();
+}

@@ -1,0 +1,29 @@
+import type { JsonObject } from '../../platform/database/json';
+import type { Channel } from '../conversation/channel';
+import type { InboundSender } from '../customer/customer.service';
+import type { IncomingReceipt } from '../messaging/receipt.service';
+
+/** One message a provider delivered to us, in the shape every channel shares. */
+export interface InboundMessageInput {
+  channel: Channel;
+  /** The provider's id (wamid, SM sid, Message-ID, …): a redelivery stores nothing new. */
+  providerMessageId: string | null;
+  sender: InboundSender;
+  body: string | null;
+  subject: string | null;
+  metadata: JsonObject;
+  /** Provider ids of earlier messages this one answers (email In-Reply-To, References). */
+  inReplyTo: string[];
+}
+
+/** What one webhook carries: a provider may batch messages and receipts together. */
+export interface InboundBatch {
+  messages: InboundMessageInput[];
+  receipts: IncomingReceipt[];
+}
+
+export interface ParseContext {
+  contentType: string;
+  headers: Record<string, string>;
+  defaultCountry: string;
+}

@@ -1,0 +1,48 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { InboundProvider } from './inbound-provider';
+
+export const INBOUND_EVENT_STATUSES = ['received', 'processed', 'failed'] as const;
+export type InboundEventStatus = (typeof INBOUND_EVENT_STATUSES)[number];
+
+/**
+ * A verified webhook exactly as it arrived, kept before it is processed so that a failure in
+ * processing never loses it (see InboundService). `payload` is the body as received, except for
+ * multipart forms, which are kept as the JSON of their text fields (attachments are not kept).
+ */
+@Entity('inbound_events')
+export class InboundEvent {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column({ type: 'text' })
+  provider: InboundProvider;
+
+  /** sha256 of the payload: a redelivery of the same bytes is the same event. */
+  @Column({ name: 'event_key', type: 'text' })
+  eventKey: string;
+
+  @Column({ name: 'content_type', type: 'text' })
+  contentType: string;
+
+  /** Only an allow-list of headers: never signatures or credentials. */
+  @Column({ type: 'jsonb', default: () => "'{}'" })
+  headers: Record<string, string>;
+
+  @Column({ type: 'text' })
+  payload: string;
+
+  @Column({ type: 'text', default: 'received' })
+  status: InboundEventStatus;
+
+  @Column({ type: 'text', nullable: true })
+  error: string | null;
+
+  @Column({ type: 'integer', default: 0 })
+  attempts: number;
+
+  @Column({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
+  processedAt: Date | null;
+}

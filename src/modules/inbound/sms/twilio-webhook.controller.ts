@@ -1,0 +1,31 @@
+import { Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Public } from '../../../platform/http/public.decorator';
+import { InboundService } from '../inbound.service';
+import { toRawWebhook, type WebhookRequest } from '../webhook-request';
+import { TwilioSignatureGuard } from './twilio-signature.guard';
+
+/** TwiML that sends no reply; an empty or non-XML body shows up as an error in Twilio's console. */
+const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
+
+@Public()
+@Controller('api/webhooks/sms')
+@UseGuards(TwilioSignatureGuard)
+export class TwilioWebhookController {
+  constructor(private readonly inbound: InboundService) {}
+
+  @Post()
+  @HttpCode(200)
+  @Header('content-type', 'text/xml; charset=utf-8')
+  async receive(@Req() request: WebhookRequest): Promise<string> {
+    await this.inbound.receiveWebhook('sms', toRawWebhook(request));
+    return EMPTY_TWIML;
+  }
+
+  @Post('status')
+  @HttpCode(200)
+  @Header('content-type', 'text/xml; charset=utf-8')
+  async status(@Req() request: WebhookRequest): Promise<string> {
+    await this.inbound.receiveWebhook('sms_status', toRawWebhook(request));
+    return EMPTY_TWIML;
+  }
+}

@@ -1,0 +1,19 @@
+import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Public } from '../../../platform/http/public.decorator';
+import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
+import { InboundService } from '../inbound.service';
+import { toRawWebhook, type WebhookRequest } from '../webhook-request';
+import { WebSignatureGuard } from './web-signature.guard';
+
+@Public()
+@Controller('api/webhooks/web')
+export class WebWebhookController {
+  constructor(private readonly inbound: InboundService) {}
+
+  @Post()
+  @HttpCode(200)
+  @UseGuards(WebSignatureGuard)
+  async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+    return mapWebhookAck(await this.inbound.receiveWebhook('web', toRawWebhook(request)));
+  }
+}

@@ -1,0 +1,63 @@
+import type { FastifyRequest } from 'fastify';
+import { DomainError } from '../../platform/errors/domain-error';
+
+/** A webhook request as the Fastify adapter hands it over, with the bytes behind the body. */
+export type WebhookRequest = FastifyRequest & { rawBody?: Buffer };
+
+/** A verified webhook reduced to what is kept in inbound_events. */
+export interface RawWebhook {
+  contentType: string;
+  payload: string;
+  headers: Record<string, string>;
+}
+
+/** Kept for debugging; anything that could authenticate (signatures, Authorization) is not. */
+const KEPT_HEADERS = [
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'i-twilio-idempotency-token',
+  'x-forwarded-for',
+];
+
+export function mediaType(request: FastifyRequest): string {
+  return (request.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+}
+
+export function assertContentType(request: FastifyRequest, allowed: string[]): void {
+  if (!allowed.includes(mediaType(request))) {
+    throw new DomainError(
+      'unsupported_media_type',
+      `unsupported content type "${mediaType(request) || 'none'}"; send ${allowed.join(' or ')}`,
+    );
+  }
+}
+
+export function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * The payload exactly as received. A multipart form is the exception: it is kept as the JSON of
+ * its text fields, sorted so that a redelivery with another boundary is still the same event.
+ */
+export function toRawWebhook(request: WebhookRequest): RawWebhook {
+  const contentType = mediaType(request);
+  let payload: string;
+  if (contentType === 'multipart/form-data') {
+    const fields = Object.entries((request.body ?? {}) as Record<string, unknown>).sort(
+      ([a], [b]) => (a < b ? -1 : a > b ? 1 : 0),
+    );
+    payload = JSON.stringify(Object.fromEntries(fields));
+  } else {
+    payload = request.rawBody?.toString('utf8') ?? '';
+  }
+  const headers: Record<string, string> = {};
+  for (const name of KEPT_HEADERS) {
+    const value = header(request, name);
+    if (value !== undefined) headers[name] = value;
+  }
+  return { contentType, payload, headers };
+}

@@ -1,0 +1,41 @@
+import {
+  Controller,
+  Get,
+  Header,
+  HttpCode,
+  Inject,
+  Post,
+  Query,
+  Req,
+  UseGuards,
+} from '@nestjs/common';
+import type { AppConfig } from '../../../platform/config/app-config';
+import { APP_CONFIG } from '../../../platform/config/config.module';
+import { Public } from '../../../platform/http/public.decorator';
+import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
+import { InboundService } from '../inbound.service';
+import { toRawWebhook, type WebhookRequest } from '../webhook-request';
+import { WhatsappSignatureGuard } from './whatsapp-signature.guard';
+import { answerSubscription } from './whatsapp-subscription';
+
+@Public()
+@Controller('api/webhooks/whatsapp')
+export class WhatsappWebhookController {
+  constructor(
+    private readonly inbound: InboundService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Get()
+  @Header('content-type', 'text/plain; charset=utf-8')
+  subscribe(@Query() query: Record<string, unknown>): string {
+    return answerSubscription(query, this.config.whatsapp.verifyToken);
+  }
+
+  @Post()
+  @HttpCode(200)
+  @UseGuards(WhatsappSignatureGuard)
+  async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+    return mapWebhookAck(await this.inbound.receiveWebhook('whatsapp', toRawWebhook(request)));
+  }
+}

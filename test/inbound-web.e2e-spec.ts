@@ -1,0 +1,97 @@
+import { randomBytes } from 'node:crypto';
+import { ApiHarness, startApi } from './support/api-harness';
+import { closeDb, sql } from './support/db';
+import { fixture, INBOUND_ENV, postWeb } from './support/inbound-webhooks';
+import { testEnv } from './support/test-env';
+
+describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)', () => {
+  let api: ApiHarness;
+
+  beforeAll(async () => {
+    api = await startApi(testEnv(INBOUND_ENV));
+  });
+
+  afterAll(async () => {
+    await api.close();
+    await closeDb();
+  });
+
+  const visitor = () => `visitor-${randomBytes(6).toString('hex')}`;
+  const eventCount = async () =>
+    Number((await sql('SELECT count(*) AS n FROM inbound_events'))[0].n);
+
+  it('stores the sample: a customer by external_id with name and email, and the message', async () => {
+    const sample = fixture('web/message.json');
+    const response = await postWeb(api, sample);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('processed');
+    const [customer] = await sql('SELECT * FROM customers WHERE external_id = $1', [
+      sample.external_id,
+    ]);
+    expect(customer).toMatchObject({ name: 'Ada Lovelace', email: 'ada@example.com' });
+    const [message] = await sql('SELECT * FROM messages WHERE customer_id = $1', [customer.id]);
+    expect(message).toMatchObject({
+      channel: 'web',
+      body: sample.body,
+      provider_message_id: 'web-msg-0001',
+    });
+  });
+
+  it('still creates the customer when the email already belongs to someone else', async () => {
+    const taken = `taken-${randomBytes(4).toString('hex')}@example.com`;
+    await api.request('POST', '/api/customers', { email: taken });
+    const externalId = visitor();
+    expect(
+      (await postWeb(api, { external_id: externalId, email: taken, body: 'hi' })).body.status,
+    ).toBe('processed');
+    const [customer] = await sql('SELECT email FROM customers WHERE external_id = $1', [
+      externalId,
+    ]);
+    expect(customer.email).toBeNull();
+  });
+
+  it('uses webhook-id as the message id: a retry with a new timestamp stores nothing new', async () => {
+    const payload = { external_id: visitor(), body: 'Where is my parcel?' };
+    const id = `msg_${randomBytes(8).toString('hex')}`;
+    const first = await postWeb(api, payload, { id });
+    const retry = await postWeb(api, payload, { id, at: new Date(Date.now() + 30_000) });
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(await sql('SELECT id FROM messages WHERE provider_message_id = $1', [id])).toHaveLength(
+      1,
+    );
+  });
+
+  it.each([
+    ['a stale timestamp', { at: new Date(Date.now() - 10 * 60_000) }, /too old/],
+    ['a future timestamp', { at: new Date(Date.now() + 10 * 60_000) }, /too new/],
+    [
+      'another secret',
+      { secret: `whsec_${randomBytes(32).toString('base64')}` },
+      /No matching signature/,
+    ],
+    ['no signature', { headers: { 'webhook-signature': '' } }, /webhook-signature missing/],
+  ])('answers 401 for %s and stores nothing', async (_, options, message) => {
+    const before = await eventCount();
+    const response = await postWeb(api, { external_id: visitor(), body: 'x' }, options);
+    expect(response.status).toBe(401);
+    expect(response.body.message).toMatch(message);
+    expect(await eventCount()).toBe(before);
+  });
+
+  it.each([
+    ['no external_id', { body: 'x' }, 'body.external_id is required'],
+    ['no body', { external_id: 'v1' }, 'body.body is required'],
+    [
+      'a bad email',
+      { external_id: 'v1', body: 'x', email: 'nope' },
+      'body.email must be an email address',
+    ],
+    ['a numeric body', { external_id: 'v1', body: { text: 'x' } }, 'body.body must be a string'],
+  ])('answers 400 for %s, naming the field', async (_, payload, message) => {
+    const before = await eventCount();
+    const response = await postWeb(api, payload);
+    expect(response.status).toBe(400);
+    expect(response.body.message).toBe(message);
+    expect(await eventCount()).toBe(before);
+  });
+});

@@ -1,0 +1,169 @@
+import { createHmac, randomBytes, randomInt } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Webhook } from 'standardwebhooks';
+import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
+import type { ApiHarness } from './api-harness';
+
+/** Webhook credentials for the test API; each provider signs with them as the real one would. */
+export const INBOUND_ENV = {
+  PUBLIC_BASE_URL: 'https://hooks.example.test',
+  WHATSAPP_APP_SECRET: 'test-app-secret',
+  WHATSAPP_VERIFY_TOKEN: 'test-verify-token',
+  WHATSAPP_REPLY_WINDOW_HOURS: '0',
+  SMS_API_URL: 'http://127.0.0.1:9/2010-04-01/Accounts/ACtest/Messages.json',
+  TWILIO_ACCOUNT_SID: 'ACtest',
+  TWILIO_AUTH_TOKEN: 'test-twilio-token',
+  TWILIO_FROM_NUMBER: '+15017122661',
+  EMAIL_WEBHOOK_SECRET: 'test-email-secret',
+  // The config wants the outbound URL beside the secret; no worker runs here, so it is never called.
+  WEB_WEBHOOK_URL: 'http://127.0.0.1:9/web-hook',
+  WEB_WEBHOOK_SECRET: `whsec_${randomBytes(32).toString('base64')}`,
+  MAIL_FROM_ADDRESS: 'help@shop.example',
+};
+
+export function fixture<T = any>(path: string): T {
+  return JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', path), 'utf8'));
+}
+
+/** A number nobody else in the run uses, as WhatsApp writes it (no "+"). */
+export function uniqueWaId(): string {
+  return `1415${String(randomInt(0, 10_000_000)).padStart(7, '0')}`;
+}
+
+export function uniqueWamid(): string {
+  return `wamid.${randomBytes(24).toString('base64')}`;
+}
+
+export function whatsappSignature(raw: string | Buffer, secret = INBOUND_ENV.WHATSAPP_APP_SECRET) {
+  return `sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`;
+}
+
+export function postWhatsapp(
+  api: ApiHarness,
+  payload: unknown,
+  headers: Record<string, string> = {},
+) {
+  const raw = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return api.request('POST', '/api/webhooks/whatsapp', raw, {
+    'content-type': 'application/json',
+    'x-hub-signature-256': whatsappSignature(raw),
+    ...headers,
+  });
+}
+
+/** The documented text message from another sender, id and text. */
+export function whatsappText(fields: { from: string; id?: string; body?: string; name?: string }) {
+  const payload = fixture('whatsapp/text-message.json');
+  const value = payload.entry[0].changes[0].value;
+  value.contacts[0] = { profile: { name: fields.name ?? 'Kerry Fisher' }, wa_id: fields.from };
+  Object.assign(value.messages[0], {
+    from: fields.from,
+    id: fields.id ?? uniqueWamid(),
+    text: { body: fields.body ?? 'Hello World' },
+  });
+  return payload;
+}
+
+/** The documented status notification for one of our messages. */
+export function whatsappStatus(id: string, status: string, timestamp: number, errors?: unknown[]) {
+  const payload = fixture(
+    status === 'failed' ? 'whatsapp/status-failed.json' : 'whatsapp/status-delivered.json',
+  );
+  const receipt = payload.entry[0].changes[0].value.statuses[0];
+  Object.assign(receipt, { id, status, timestamp: String(timestamp) });
+  if (errors) receipt.errors = errors;
+  return payload;
+}
+
+export function twilioSignature(
+  path: string,
+  params: Record<string, string>,
+  token = INBOUND_ENV.TWILIO_AUTH_TOKEN,
+) {
+  return getExpectedTwilioSignature(token, `${INBOUND_ENV.PUBLIC_BASE_URL}${path}`, params);
+}
+
+export function postTwilio(
+  api: ApiHarness,
+  path: '/api/webhooks/sms' | '/api/webhooks/sms/status',
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  return api.request('POST', path, new URLSearchParams(params).toString(), {
+    'content-type': 'application/x-www-form-urlencoded',
+    'x-twilio-signature': twilioSignature(path, params),
+    ...headers,
+  });
+}
+
+export function basicAuth(password = INBOUND_ENV.EMAIL_WEBHOOK_SECRET, user = 'sendgrid') {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
+/** A SendGrid Inbound Parse request: the fields as multipart parts, plus attachment files. */
+export async function sendgridForm(
+  fields: Record<string, string>,
+  files: Record<string, Blob> = {},
+) {
+  const form = new FormData();
+  for (const [name, value] of Object.entries(fields)) form.append(name, value);
+  for (const [name, file] of Object.entries(files)) form.append(name, file, `${name}.bin`);
+  const request = new Request('http://form.invalid', { method: 'POST', body: form });
+  return {
+    body: Buffer.from(await request.arrayBuffer()),
+    contentType: request.headers.get('content-type')!,
+  };
+}
+
+export async function postSendgrid(
+  api: ApiHarness,
+  fields: Record<string, string>,
+  headers: Record<string, string> = {},
+  files: Record<string, Blob> = {},
+) {
+  const form = await sendgridForm(fields, files);
+  return api.request('POST', '/api/webhooks/email', form.body, {
+    'content-type': form.contentType,
+    authorization: basicAuth(),
+    ...headers,
+  });
+}
+
+export function postEmailJson(
+  api: ApiHarness,
+  email: unknown,
+  headers: Record<string, string> = {},
+) {
+  return api.request('POST', '/api/webhooks/email', email, {
+    authorization: basicAuth(),
+    ...headers,
+  });
+}
+
+export function webHeaders(raw: string, options: { id?: string; at?: Date; secret?: string } = {}) {
+  const id = options.id ?? `msg_${randomBytes(12).toString('hex')}`;
+  const at = options.at ?? new Date();
+  return {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': new Webhook(options.secret ?? INBOUND_ENV.WEB_WEBHOOK_SECRET).sign(
+      id,
+      at,
+      raw,
+    ),
+  };
+}
+
+export function postWeb(
+  api: ApiHarness,
+  payload: unknown,
+  options: { id?: string; at?: Date; secret?: string; headers?: Record<string, string> } = {},
+) {
+  const raw = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  return api.request('POST', '/api/webhooks/web', raw, {
+    ...webHeaders(raw, options),
+    ...options.headers,
+  });
+}
