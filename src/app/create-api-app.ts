@@ -4,7 +4,6 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { finished } from 'node:stream/promises';
 import type { AppConfig } from '../platform/config/app-config';
-import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { createLogger } from '../platform/logging/app-logger';
 import { ApiModule } from './api.module';
 
@@ -40,15 +39,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       fileSize: 30 * BODY_LIMIT_BYTES,
     },
   });
-  // Errors thrown by Fastify before routing (broken JSON, oversized body) take the same shape.
-  const filter = new HttpExceptionFilter();
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .setErrorHandler((error, _request, reply) => {
-      const body = filter.toBody(error);
-      void reply.status(body.statusCode).send(body);
-    });
   app.enableShutdownHooks();
   if (config.apiKeys.length === 0) {
     logger.warn('API_KEYS is empty: the API accepts requests without authentication');
