@@ -57,7 +57,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 
-  toBody(exception: unknown): ErrorBody {
+  private toBody(exception: unknown): ErrorBody {
     if (exception instanceof DomainError) {
       const statusCode = STATUS_BY_CODE[exception.code];
       const named = statusCode === 422 || exception.code === 'invalid_state';
@@ -86,20 +86,6 @@ export class HttpExceptionFilter implements ExceptionFilter {
         };
       }
     }
-    const fastifyError = exception as { statusCode?: number; code?: string; message?: string };
-    if (
-      typeof fastifyError.statusCode === 'number' &&
-      fastifyError.statusCode >= 400 &&
-      fastifyError.statusCode < 500 &&
-      typeof fastifyError.code === 'string' &&
-      fastifyError.code.startsWith('FST_')
-    ) {
-      return {
-        statusCode: fastifyError.statusCode,
-        error: REASON[fastifyError.statusCode] ?? 'Error',
-        message: fastifyMessage(fastifyError.code, fastifyError.message ?? 'bad request'),
-      };
-    }
     const errorId = randomUUID();
     this.logger.error(
       { errorId, err: exception },
@@ -119,17 +105,4 @@ function conflictMessage(detail?: string): string {
   // The value itself may be a phone number or an email: name only the field.
   const field = match[1].split(',').pop()!.trim();
   return `${field} is already taken`;
-}
-
-function fastifyMessage(code: string, message: string): string {
-  switch (code) {
-    case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return 'request body is larger than 1 MiB';
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return 'unsupported content type; send application/json';
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return 'request body is empty; send a JSON object';
-    default:
-      return /JSON/i.test(message) ? `malformed JSON: ${message}` : message;
-  }
 }
