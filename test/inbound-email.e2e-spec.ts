@@ -1,30 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { ApiHarness, startApi } from './support/api-harness';
-import { closeDb, sql } from './support/db';
+import { sql } from './support/db';
 import { createConversation, createCustomer, uniqueEmail } from './support/factories';
 import {
   basicAuth,
   fixture,
-  INBOUND_ENV,
+  inboundEventCount,
   postEmailJson,
   postSendgrid,
+  useInboundApi,
 } from './support/inbound-webhooks';
-import { testEnv } from './support/test-env';
 
 describe('Inbound email webhook (real API and Postgres)', () => {
-  let api: ApiHarness;
+  const api = useInboundApi();
 
-  beforeAll(async () => {
-    api = await startApi(testEnv(INBOUND_ENV));
-  });
-
-  afterAll(async () => {
-    await api.close();
-    await closeDb();
-  });
-
-  const eventCount = async () =>
-    Number((await sql('SELECT count(*) AS n FROM inbound_events'))[0].n);
   const messageId = () => `<${randomBytes(8).toString('hex')}@mail.example.com>`;
 
   it('stores the documented SendGrid Inbound Parse sample, attachment drained, its name kept', async () => {
@@ -159,11 +147,11 @@ describe('Inbound email webhook (real API and Postgres)', () => {
       status: number,
       message: RegExp,
     ) => {
-      const before = await eventCount();
+      const before = await inboundEventCount();
       const result = await response;
       expect(result.status).toBe(status);
       expect(result.body.message).toMatch(message);
-      expect(await eventCount()).toBe(before);
+      expect(await inboundEventCount()).toBe(before);
       return result;
     };
     const valid = () => ({

@@ -1,37 +1,25 @@
 import { randomBytes } from 'node:crypto';
-import { ApiHarness, startApi } from './support/api-harness';
-import { closeDb, sql } from './support/db';
+import { sql } from './support/db';
 import { createConversation } from './support/factories';
 import {
   fixture,
-  INBOUND_ENV,
+  inboundEventCount,
   postTwilio,
   postWhatsapp,
   twilioSignature,
   uniqueWaId,
+  useInboundApi,
   whatsappText,
 } from './support/inbound-webhooks';
-import { testEnv } from './support/test-env';
 
 const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>';
 const sid = (prefix = 'SM') => `${prefix}${randomBytes(16).toString('hex')}`;
 
 describe('Inbound Twilio SMS webhooks (real API and Postgres)', () => {
-  let api: ApiHarness;
-
-  beforeAll(async () => {
-    api = await startApi(testEnv(INBOUND_ENV));
-  });
-
-  afterAll(async () => {
-    await api.close();
-    await closeDb();
-  });
+  const api = useInboundApi();
 
   const messagesBySid = (id: string) =>
     sql('SELECT * FROM messages WHERE provider_message_id = $1', [id]);
-  const eventCount = async () =>
-    Number((await sql('SELECT count(*) AS n FROM inbound_events'))[0].n);
 
   it('stores the documented inbound SMS and answers empty TwiML as text/xml', async () => {
     const sample = fixture('twilio/inbound-sms.json');
@@ -134,16 +122,16 @@ describe('Inbound Twilio SMS webhooks (real API and Postgres)', () => {
       ],
     ])('answers 403 for a signature %s and stores nothing', async (_, headers, message) => {
       const p = params();
-      const before = await eventCount();
+      const before = await inboundEventCount();
       const response = await postTwilio(api, '/api/webhooks/sms', p, headers(p));
       expect(response.status).toBe(403);
       expect(response.body.message).toMatch(message);
-      expect(await eventCount()).toBe(before);
+      expect(await inboundEventCount()).toBe(before);
       expect(await messagesBySid(p.MessageSid)).toHaveLength(0);
     });
 
     it('answers 415 for JSON and 400 naming a missing field, storing nothing', async () => {
-      const before = await eventCount();
+      const before = await inboundEventCount();
       const json = await api.request('POST', '/api/webhooks/sms', params());
       expect(json.status).toBe(415);
       expect(json.body.message).toMatch(/application\/x-www-form-urlencoded/);
@@ -151,7 +139,7 @@ describe('Inbound Twilio SMS webhooks (real API and Postgres)', () => {
       const missing = await postTwilio(api, '/api/webhooks/sms', noSid);
       expect(missing.status).toBe(400);
       expect(missing.body.message).toBe('form.MessageSid is required');
-      expect(await eventCount()).toBe(before);
+      expect(await inboundEventCount()).toBe(before);
     });
   });
 

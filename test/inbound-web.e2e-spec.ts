@@ -1,24 +1,16 @@
 import { randomBytes } from 'node:crypto';
-import { ApiHarness, startApi } from './support/api-harness';
-import { closeDb, sql } from './support/db';
-import { fixture, INBOUND_ENV, postWeb } from './support/inbound-webhooks';
-import { testEnv } from './support/test-env';
+import { sql } from './support/db';
+import {
+  fixture,
+  inboundEventCount,
+  postWeb,
+  useInboundApi,
+} from './support/inbound-webhooks';
 
 describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)', () => {
-  let api: ApiHarness;
-
-  beforeAll(async () => {
-    api = await startApi(testEnv(INBOUND_ENV));
-  });
-
-  afterAll(async () => {
-    await api.close();
-    await closeDb();
-  });
+  const api = useInboundApi();
 
   const visitor = () => `visitor-${randomBytes(6).toString('hex')}`;
-  const eventCount = async () =>
-    Number((await sql('SELECT count(*) AS n FROM inbound_events'))[0].n);
 
   it('stores the sample: a customer by external_id with name and email, and the message', async () => {
     const sample = fixture('web/message.json');
@@ -71,11 +63,11 @@ describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)'
     ],
     ['no signature', { headers: { 'webhook-signature': '' } }, /webhook-signature missing/],
   ])('answers 401 for %s and stores nothing', async (_, options, message) => {
-    const before = await eventCount();
+    const before = await inboundEventCount();
     const response = await postWeb(api, { external_id: visitor(), body: 'x' }, options);
     expect(response.status).toBe(401);
     expect(response.body.message).toMatch(message);
-    expect(await eventCount()).toBe(before);
+    expect(await inboundEventCount()).toBe(before);
   });
 
   it.each([
@@ -88,10 +80,10 @@ describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)'
     ],
     ['a numeric body', { external_id: 'v1', body: { text: 'x' } }, 'body.body must be a string'],
   ])('answers 400 for %s, naming the field', async (_, payload, message) => {
-    const before = await eventCount();
+    const before = await inboundEventCount();
     const response = await postWeb(api, payload);
     expect(response.status).toBe(400);
     expect(response.body.message).toBe(message);
-    expect(await eventCount()).toBe(before);
+    expect(await inboundEventCount()).toBe(before);
   });
 });

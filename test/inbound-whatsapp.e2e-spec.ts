@@ -1,34 +1,23 @@
-import { ApiHarness, startApi } from './support/api-harness';
-import { closeDb, sql } from './support/db';
+import { sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import {
   fixture,
   INBOUND_ENV,
+  inboundEventCount,
   postWhatsapp,
   uniqueWaId,
   uniqueWamid,
+  useInboundApi,
   whatsappSignature,
   whatsappStatus,
   whatsappText,
 } from './support/inbound-webhooks';
-import { testEnv } from './support/test-env';
 
 describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
-  let api: ApiHarness;
-
-  beforeAll(async () => {
-    api = await startApi(testEnv(INBOUND_ENV));
-  });
-
-  afterAll(async () => {
-    await api.close();
-    await closeDb();
-  });
+  const api = useInboundApi();
 
   const messagesByWamid = (id: string) =>
     sql('SELECT * FROM messages WHERE provider_message_id = $1', [id]);
-  const eventCount = async () =>
-    Number((await sql('SELECT count(*) AS n FROM inbound_events'))[0].n);
 
   describe('subscribe handshake', () => {
     it('answers the challenge as text/plain for the right token', async () => {
@@ -270,11 +259,11 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
       status: number,
       message: RegExp,
     ) => {
-      const before = await eventCount();
+      const before = await inboundEventCount();
       const result = await response;
       expect(result.status).toBe(status);
       expect(result.body.message).toMatch(message);
-      expect(await eventCount()).toBe(before);
+      expect(await inboundEventCount()).toBe(before);
     };
 
     it('accepts a valid signature, rejects a missing, wrong or re-serialized one with 401', async () => {

@@ -3,7 +3,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import type { ApiHarness } from './api-harness';
+import { ApiHarness, startApi } from './api-harness';
+import { closeDb, sql } from './db';
+import { testEnv } from './test-env';
 
 /** Webhook credentials for the test API; each provider signs with them as the real one would. */
 export const INBOUND_ENV = {
@@ -166,4 +168,35 @@ export function postWeb(
     ...webHeaders(raw, options),
     ...options.headers,
   });
+}
+
+/**
+ * The real API with the inbound secrets, started before and closed after the enclosing describe
+ * block. The returned handle delegates to the running harness, so tests keep `api.request(...)`.
+ */
+export function useInboundApi(overrides: Record<string, string> = {}): ApiHarness {
+  let harness: ApiHarness;
+  beforeAll(async () => {
+    harness = await startApi(testEnv({ ...INBOUND_ENV, ...overrides }));
+  });
+  afterAll(async () => {
+    await harness.close();
+    await closeDb();
+  });
+  return {
+    get app() {
+      return harness.app;
+    },
+    get url() {
+      return harness.url;
+    },
+    request: (...args) => harness.request(...args),
+    close: () => harness.close(),
+  };
+}
+
+/** How many raw webhooks have been kept, to prove a refused one stored nothing. */
+export async function inboundEventCount(): Promise<number> {
+  const [row] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM inbound_events');
+  return row.n;
 }
