@@ -1,5 +1,4 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { hang, useCaptureServer } from '../../../../test/support/capture-server';
 import {
   createProviderHttp,
   httpStatusError,
@@ -104,55 +103,41 @@ describe('maskPhoneNumbers', () => {
 });
 
 describe('createProviderHttp', () => {
-  let server: http.Server;
-  let baseUrl: string;
-  const remotePorts: number[] = [];
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      remotePorts.push(req.socket.remotePort ?? 0);
-      if (req.url === '/redirect') {
-        res.writeHead(302, { location: '/elsewhere' }).end();
-      } else if (req.url === '/hang') {
-        // never answers
-      } else {
-        res.writeHead(req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' });
-        res.end('{"ok":true}');
-      }
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
+  const { baseUrl, requests } = useCaptureServer((res, req) => {
+    if (req.url === '/redirect') {
+      res.writeHead(302, { location: '/elsewhere' }).end();
+    } else if (req.url === '/hang') {
+      hang(res, req);
+    } else {
+      res.writeHead(req.url === '/fail' ? 500 : 200, { 'content-type': 'application/json' });
+      res.end('{"ok":true}');
+    }
   });
 
   it('reuses one connection across requests', async () => {
     const client = createProviderHttp(1_000);
-    remotePorts.length = 0;
-    await client.get(`${baseUrl}/a`);
-    await client.get(`${baseUrl}/b`);
+    await client.get(`${baseUrl()}/a`);
+    await client.get(`${baseUrl()}/b`);
+    const remotePorts = requests.map((request) => request.remotePort);
     expect(remotePorts).toHaveLength(2);
     expect(remotePorts[1]).toBe(remotePorts[0]);
   });
 
   it('resolves with error statuses instead of throwing', async () => {
-    const response = await createProviderHttp(1_000).get(`${baseUrl}/fail`);
+    const response = await createProviderHttp(1_000).get(`${baseUrl()}/fail`);
     expect(response.status).toBe(500);
     expect(response.data).toEqual({ ok: true });
   });
 
   it('does not follow redirects', async () => {
-    const response = await createProviderHttp(1_000).get(`${baseUrl}/redirect`);
+    const response = await createProviderHttp(1_000).get(`${baseUrl()}/redirect`);
     expect(response.status).toBe(302);
     expect(response.headers.location).toBe('/elsewhere');
   });
 
   it('gives up after the timeout with a timeout error', async () => {
     const failure = await createProviderHttp(200)
-      .get(`${baseUrl}/hang`)
+      .get(`${baseUrl()}/hang`)
       .then(
         () => undefined,
         (error: unknown) => requestFailure('test', error),

@@ -1,25 +1,11 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hang, json, useCaptureServer } from '../../../../test/support/capture-server';
 import type { SmsConfig } from '../../../platform/config/app-config';
 import type { OutboundMessage } from './channel-sender';
 import { createProviderHttp } from './provider-http';
 import { SendError } from './send-error';
 import { TwilioSmsSender } from './twilio-sms.sender';
-
-interface Captured {
-  method?: string;
-  url?: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-type Reply = (res: http.ServerResponse) => void;
-
-const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Reply =>
-  (res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
 
 const ACCOUNT_SID = 'AC00000000000000000000000000000001';
 const AUTH_TOKEN = 'twilio-auth-token';
@@ -39,15 +25,14 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
 });
 
 describe('TwilioSmsSender', () => {
-  let server: http.Server;
-  let baseUrl: string;
-  let requests: Captured[];
-  let reply: Reply;
+  const { baseUrl, requests, reply } = useCaptureServer(
+    json(201, { sid: SID, status: 'queued', error_code: null }),
+  );
 
   const sender = (settings: Partial<SmsConfig> = {}, timeoutMs = 2_000) =>
     new TwilioSmsSender(
       {
-        apiUrl: `${baseUrl}${PATH}`,
+        apiUrl: `${baseUrl()}${PATH}`,
         accountSid: ACCOUNT_SID,
         authToken: AUTH_TOKEN,
         fromNumber: '+15017122661',
@@ -56,30 +41,6 @@ describe('TwilioSmsSender', () => {
       'https://hooks.example.com',
       createProviderHttp(timeoutMs),
     );
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        requests.push({ method: req.method, url: req.url, headers: req.headers, body });
-        reply(res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  beforeEach(() => {
-    requests = [];
-    reply = json(201, { sid: SID, status: 'queued', error_code: null });
-  });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
 
   it('POSTs a form with Basic auth and returns the sid', async () => {
     await expect(sender().send(message())).resolves.toEqual({
@@ -113,10 +74,12 @@ describe('TwilioSmsSender', () => {
 
   it('treats 20429 as transient and rate limited, honouring an HTTP-date Retry-After', async () => {
     const retryAt = new Date(Date.now() + 60_000).toUTCString();
-    reply = json(
-      429,
-      { code: 20429, message: 'Too Many Requests', status: 429 },
-      { 'retry-after': retryAt },
+    reply(
+      json(
+        429,
+        { code: 20429, message: 'Too Many Requests', status: 429 },
+        { 'retry-after': retryAt },
+      ),
     );
 
     const failure = sender().send(message());
@@ -135,12 +98,14 @@ describe('TwilioSmsSender', () => {
   });
 
   it('fails an invalid number permanently, without the full number in the message', async () => {
-    reply = json(400, {
-      code: 21211,
-      message: "The 'To' number +15558675310 is not a valid phone number.",
-      more_info: 'https://www.twilio.com/docs/errors/21211',
-      status: 400,
-    });
+    reply(
+      json(400, {
+        code: 21211,
+        message: "The 'To' number +15558675310 is not a valid phone number.",
+        more_info: 'https://www.twilio.com/docs/errors/21211',
+        status: 400,
+      }),
+    );
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'permanent',
@@ -151,7 +116,7 @@ describe('TwilioSmsSender', () => {
   });
 
   it('treats a 503 as transient', async () => {
-    reply = json(503, { code: 20503, message: 'Service unavailable', status: 503 });
+    reply(json(503, { code: 20503, message: 'Service unavailable', status: 503 }));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -160,7 +125,7 @@ describe('TwilioSmsSender', () => {
   });
 
   it('rejects a 2xx without a sid as transient', async () => {
-    reply = json(201, { status: 'queued' });
+    reply(json(201, { status: 'queued' }));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -169,7 +134,7 @@ describe('TwilioSmsSender', () => {
   });
 
   it('times out on a server that never answers', async () => {
-    reply = () => undefined;
+    reply(hang);
 
     await expect(sender({}, 200).send(message())).rejects.toMatchObject({
       kind: 'transient',

@@ -1,22 +1,8 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
+import { hang, status, useCaptureServer } from '../../../../test/support/capture-server';
 import type { OutboundMessage } from './channel-sender';
 import { createProviderHttp } from './provider-http';
 import { WebWebhookSender, standardWebhookHeaders } from './web-webhook.sender';
-
-interface Captured {
-  method?: string;
-  url?: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-type Reply = (res: http.ServerResponse) => void;
-
-const status =
-  (code: number, headers: Record<string, string> = {}): Reply =>
-  (res) =>
-    res.writeHead(code, headers).end();
 
 const SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
 
@@ -49,40 +35,13 @@ describe('standardWebhookHeaders', () => {
 });
 
 describe('WebWebhookSender', () => {
-  let server: http.Server;
-  let baseUrl: string;
-  let requests: Captured[];
-  let reply: Reply;
+  const { baseUrl, requests, reply } = useCaptureServer(status(204));
 
   const sender = (timeoutMs = 2_000) =>
     new WebWebhookSender(
-      { url: `${baseUrl}/hooks/messages`, secret: SECRET },
+      { url: `${baseUrl()}/hooks/messages`, secret: SECRET },
       createProviderHttp(timeoutMs),
     );
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        requests.push({ method: req.method, url: req.url, headers: req.headers, body });
-        reply(res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  beforeEach(() => {
-    requests = [];
-    reply = status(204);
-  });
-
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
 
   it('POSTs a signed message.created event that a Standard Webhooks receiver accepts', async () => {
     const before = Math.floor(Date.now() / 1000);
@@ -122,9 +81,9 @@ describe('WebWebhookSender', () => {
   });
 
   it('keeps the webhook-id across retries of one message', async () => {
-    reply = status(503);
+    reply(status(503));
     await expect(sender().send(message())).rejects.toMatchObject({ kind: 'transient' });
-    reply = status(200);
+    reply(status(200));
     await sender().send(message());
 
     expect(requests.map((request) => request.headers['webhook-id'])).toEqual([
@@ -134,7 +93,7 @@ describe('WebWebhookSender', () => {
   });
 
   it('treats 410 as a permanent "endpoint gone"', async () => {
-    reply = status(410);
+    reply(status(410));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'permanent',
@@ -144,7 +103,7 @@ describe('WebWebhookSender', () => {
   });
 
   it('does not follow a redirect and fails permanently', async () => {
-    reply = status(301, { location: '/elsewhere' });
+    reply(status(301, { location: '/elsewhere' }));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'permanent',
@@ -154,7 +113,7 @@ describe('WebWebhookSender', () => {
   });
 
   it.each([400, 401, 404, 422])('treats HTTP %i as permanent', async (code) => {
-    reply = status(code);
+    reply(status(code));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'permanent',
@@ -163,7 +122,7 @@ describe('WebWebhookSender', () => {
   });
 
   it('treats 429 as transient and rate limited, honouring Retry-After', async () => {
-    reply = status(429, { 'retry-after': '30' });
+    reply(status(429, { 'retry-after': '30' }));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -173,7 +132,7 @@ describe('WebWebhookSender', () => {
   });
 
   it.each([500, 502, 503, 504])('treats HTTP %i as transient', async (code) => {
-    reply = status(code);
+    reply(status(code));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -183,7 +142,7 @@ describe('WebWebhookSender', () => {
   });
 
   it('times out on an endpoint that never answers', async () => {
-    reply = () => undefined;
+    reply(hang);
 
     await expect(sender(200).send(message())).rejects.toMatchObject({
       kind: 'transient',

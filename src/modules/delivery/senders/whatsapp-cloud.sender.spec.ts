@@ -1,24 +1,8 @@
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { hang, json, useCaptureServer } from '../../../../test/support/capture-server';
 import type { OutboundMessage } from './channel-sender';
 import { createProviderHttp } from './provider-http';
 import { SendError } from './send-error';
 import { WhatsappCloudSender } from './whatsapp-cloud.sender';
-
-interface Captured {
-  method?: string;
-  url?: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-type Reply = (res: http.ServerResponse) => void;
-
-const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Reply =>
-  (res) => {
-    res.writeHead(status, { 'content-type': 'application/json', ...headers });
-    res.end(JSON.stringify(body));
-  };
 
 const WAMID = 'wamid.HBgLMTY0NjcwNDM1OTUVAgARGBI1RjQyNUE3NEYxMzAzMzQ5MkEA';
 const TOKEN = 'EAAtest-access-token';
@@ -36,44 +20,19 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
 });
 
 describe('WhatsappCloudSender', () => {
-  let server: http.Server;
-  let baseUrl: string;
-  let requests: Captured[];
-  let reply: Reply;
-
-  const sender = (timeoutMs = 2_000, path = '/v23.0/106540352242922/messages') =>
-    new WhatsappCloudSender(
-      { apiUrl: `${baseUrl}${path}`, accessToken: TOKEN },
-      createProviderHttp(timeoutMs),
-    );
-
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (chunk: Buffer) => chunks.push(chunk));
-      req.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        requests.push({ method: req.method, url: req.url, headers: req.headers, body });
-        reply(res);
-      });
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  });
-
-  beforeEach(() => {
-    requests = [];
-    reply = json(200, {
+  const { baseUrl, requests, reply } = useCaptureServer(
+    json(200, {
       messaging_product: 'whatsapp',
       contacts: [{ input: '+16505551234', wa_id: '16505551234' }],
       messages: [{ id: WAMID }],
-    });
-  });
+    }),
+  );
 
-  afterAll(async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  });
+  const sender = (timeoutMs = 2_000, path = '/v23.0/106540352242922/messages') =>
+    new WhatsappCloudSender(
+      { apiUrl: `${baseUrl()}${path}`, accessToken: TOKEN },
+      createProviderHttp(timeoutMs),
+    );
 
   it('POSTs a text message with the bearer token and returns the wamid', async () => {
     await expect(sender().send(message())).resolves.toEqual({
@@ -123,15 +82,17 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('classifies a Graph error by its code and keeps the details', async () => {
-    reply = json(400, {
-      error: {
-        message: '(#131026) Message undeliverable',
-        type: 'OAuthException',
-        code: 131026,
-        error_data: { messaging_product: 'whatsapp', details: 'Not a WhatsApp user' },
-        fbtrace_id: 'Akf6LRk1j9htPAuzA5P971E',
-      },
-    });
+    reply(
+      json(400, {
+        error: {
+          message: '(#131026) Message undeliverable',
+          type: 'OAuthException',
+          code: 131026,
+          error_data: { messaging_product: 'whatsapp', details: 'Not a WhatsApp user' },
+          fbtrace_id: 'Akf6LRk1j9htPAuzA5P971E',
+        },
+      }),
+    );
 
     const failure = sender().send(message());
     await expect(failure).rejects.toBeInstanceOf(SendError);
@@ -146,10 +107,12 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('treats throttling as transient, rate limited, with Retry-After', async () => {
-    reply = json(
-      400,
-      { error: { message: '(#130429) Rate limit hit', code: 130429 } },
-      { 'retry-after': '7' },
+    reply(
+      json(
+        400,
+        { error: { message: '(#130429) Rate limit hit', code: 130429 } },
+        { 'retry-after': '7' },
+      ),
     );
 
     await expect(sender().send(message())).rejects.toMatchObject({
@@ -161,9 +124,11 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('never puts the access token in the error', async () => {
-    reply = json(401, {
-      error: { message: 'Invalid OAuth access token - Cannot parse access token', code: 190 },
-    });
+    reply(
+      json(401, {
+        error: { message: 'Invalid OAuth access token - Cannot parse access token', code: 190 },
+      }),
+    );
 
     const error = await sender()
       .send(message())
@@ -176,8 +141,7 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('treats a 502 from a proxy as transient', async () => {
-    reply = (res) =>
-      res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>');
+    reply((res) => res.writeHead(502, { 'content-type': 'text/html' }).end('<h1>Bad Gateway</h1>'));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -186,7 +150,7 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('rejects a 2xx without a message id as transient', async () => {
-    reply = json(200, { messaging_product: 'whatsapp', messages: [] });
+    reply(json(200, { messaging_product: 'whatsapp', messages: [] }));
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
@@ -195,7 +159,7 @@ describe('WhatsappCloudSender', () => {
   });
 
   it('times out on a server that never answers', async () => {
-    reply = () => undefined;
+    reply(hang);
 
     await expect(sender(200).send(message())).rejects.toMatchObject({
       kind: 'transient',
