@@ -2,14 +2,15 @@ import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { WorkerModule } from './app/worker.module';
 import { loadConfigOrExit } from './platform/config/load-config-or-exit';
-import { createLogger } from './platform/logging/app-logger';
+import { Logger } from 'nestjs-pino';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
-  const logger = createLogger(config, 'worker');
   const app = await NestFactory.createApplicationContext(WorkerModule.forConfig(config), {
-    logger,
+    bufferLogs: true,
   });
+  const logger = app.get(Logger);
+  app.useLogger(logger);
   await app.init();
   // Closing the app stops taking jobs and waits for in-flight sends; then exit 0, so that a
   // supervisor sees a clean stop rather than a death by signal.

@@ -5,11 +5,16 @@ import type { AppConfig } from '../platform/config/app-config';
 import { ConfigModule } from '../platform/config/config.module';
 import { dataSourceOptions } from '../platform/database/data-source-options';
 import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
+import { HealthModule } from '../platform/health/health.module';
 import { ApiKeyGuard } from '../platform/http/api-key.guard';
+import { loggingModule } from '../platform/logging/app-logger';
+import { MetricsModule } from '../platform/metrics/metrics.module';
 import { ConversationModule } from '../modules/conversation/conversation.module';
 import { CustomerModule } from '../modules/customer/customer.module';
+import { EventsModule } from '../modules/events/events.module';
 import { InboundModule } from '../modules/inbound/inbound.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
+import { ObservabilityModule } from '../modules/observability/observability.module';
 
 /** The HTTP process: REST API and webhooks. It only produces jobs; the worker consumes them. */
 @Module({})
@@ -19,11 +24,16 @@ export class ApiModule {
       module: ApiModule,
       imports: [
         ConfigModule.forRoot(config),
+        loggingModule(config, 'api'),
+        MetricsModule.forProcess('api'),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
         CustomerModule,
         ConversationModule,
         MessagingModule,
         InboundModule,
+        EventsModule,
+        HealthModule,
+        ObservabilityModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -2,21 +2,31 @@ import fastifyMultipart from '@fastify/multipart';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Logger } from 'nestjs-pino';
 import { finished } from 'node:stream/promises';
+import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
-import { createLogger } from '../platform/logging/app-logger';
+import { setupOpenApi } from '../platform/docs/open-api';
+import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
 export async function createApiApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const logger = createLogger(config, 'api');
   const app = await NestFactory.create<NestFastifyApplication>(
     ApiModule.forConfig(config),
-    new FastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES, trustProxy: true }),
+    new FastifyAdapter({
+      bodyLimit: BODY_LIMIT_BYTES,
+      trustProxy: true,
+      requestIdHeader: false,
+      genReqId: requestId,
+    }),
     // Webhook signatures are computed over the exact bytes received.
-    { rawBody: true, logger },
+    { rawBody: true, bufferLogs: true },
   );
+  const logger = app.get(Logger);
+  app.useLogger(logger);
+  exposeRequestId(app);
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -39,6 +49,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       fileSize: 30 * BODY_LIMIT_BYTES,
     },
   });
+  setupOpenApi(app);
+  await registerQueueBoard(app, config);
   app.enableShutdownHooks();
   if (config.apiKeys.length === 0) {
     logger.warn('API_KEYS is empty: the API accepts requests without authentication');

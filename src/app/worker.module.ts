@@ -3,6 +3,9 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../platform/config/app-config';
 import { ConfigModule } from '../platform/config/config.module';
 import { dataSourceOptions } from '../platform/database/data-source-options';
+import { loggingModule } from '../platform/logging/app-logger';
+import { MetricsModule } from '../platform/metrics/metrics.module';
+import { WorkerMetricsServer } from '../platform/metrics/worker-metrics.server';
 import { DeliveryModule } from '../modules/delivery/delivery.module';
 
 /** The worker process: no HTTP server, only the outbound queue consumers and the sweeper. */
@@ -13,9 +16,12 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [
         ConfigModule.forRoot(config),
+        loggingModule(config, 'worker'),
+        MetricsModule.forProcess('worker'),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
         DeliveryModule,
       ],
+      providers: [WorkerMetricsServer],
     };
   }
 }

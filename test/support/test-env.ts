@@ -21,6 +21,8 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Rec
     OUTBOX_SWEEP_INTERVAL_MS: '500',
     OUTBOX_SWEEP_GRACE_MS: '1000',
     OUTBOUND_LOCK_DURATION_MS: '2000',
+    // Several workers run at once in tests: no fixed metrics port unless a test asks for one.
+    WORKER_METRICS_PORT: '0',
     ...overrides,
   };
   return Object.fromEntries(

@@ -5,6 +5,7 @@ import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page } from '../../platform/http/pagination';
 import { CustomerService } from '../customer/customer.service';
+import { EventLog, NewEvent } from '../events/event-log';
 import type { Channel } from './channel';
 import { Conversation } from './conversation.entity';
 import {
@@ -22,6 +23,7 @@ export class ConversationService {
   constructor(
     @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
     private readonly customers: CustomerService,
+    private readonly eventLog: EventLog,
   ) {}
 
   async openConversation(input: CreateConversationDto): Promise<Conversation> {
@@ -33,7 +35,11 @@ export class ConversationService {
       subject: input.subject ?? null,
       status: 'open',
     });
-    return this.saveOpen(conversation);
+    return this.saveOpen(conversation, (saved) => ({
+      type: 'conversation.created',
+      conversationId: saved.id,
+      data: mapConversation(saved),
+    }));
   }
 
   async getConversation(id: string, manager?: EntityManager): Promise<Conversation> {
@@ -45,8 +51,18 @@ export class ConversationService {
 
   async updateConversation(id: string, input: UpdateConversationDto): Promise<Conversation> {
     const conversation = await this.getConversation(id);
+    const previousStatus = conversation.status;
     conversation.status = input.status;
-    return this.saveOpen(conversation);
+    return this.saveOpen(conversation, (saved) =>
+      saved.status === previousStatus
+        ? null
+        : {
+            type: 'conversation.updated',
+            conversationId: saved.id,
+            previousStatus,
+            data: mapConversation(saved),
+          },
+    );
   }
 
   listConversations(query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
@@ -102,6 +118,16 @@ export class ConversationService {
         .execute();
       const created = new Set((inserted.raw as { id: string }[]).map((row) => row.id));
       rows.filter((row) => created.has(row.id)).forEach((row) => resolved.set(row.customerId, row));
+      await this.eventLog.append(
+        manager,
+        rows
+          .filter((row) => created.has(row.id))
+          .map((row) => ({
+            type: 'conversation.created' as const,
+            conversationId: row.id,
+            data: mapConversation(row),
+          })),
+      );
       missing = missing.filter((id) => !resolved.has(id));
     }
     if (missing.length > 0) {
@@ -120,9 +146,17 @@ export class ConversationService {
       .execute();
   }
 
-  private async saveOpen(conversation: Conversation): Promise<Conversation> {
+  private async saveOpen(
+    conversation: Conversation,
+    event: (saved: Conversation) => NewEvent | null,
+  ): Promise<Conversation> {
     try {
-      return await this.conversations.save(conversation);
+      return await this.conversations.manager.transaction(async (manager) => {
+        const saved = await manager.save(conversation);
+        const appended = event(saved);
+        if (appended) await this.eventLog.append(manager, appended);
+        return saved;
+      });
     } catch (error) {
       const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
         .driverError?.constraint;

@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page } from '../../platform/http/pagination';
+import { EventLog } from '../events/event-log';
 import { Customer } from './customer.entity';
 import {
   CreateCustomerDto,
@@ -34,6 +35,7 @@ export class CustomerService {
   constructor(
     @InjectRepository(Customer) private readonly customers: Repository<Customer>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly eventLog: EventLog,
   ) {}
 
   async createCustomer(input: CreateCustomerDto): Promise<Customer> {
@@ -45,7 +47,15 @@ export class CustomerService {
       externalId: input.external_id ?? null,
       metadata: input.metadata ?? {},
     });
-    return this.customers.save(customer);
+    return this.customers.manager.transaction(async (manager) => {
+      const saved = await manager.save(customer);
+      await this.eventLog.append(manager, {
+        type: 'customer.created',
+        conversationId: null,
+        data: mapCustomer(saved),
+      });
+      return saved;
+    });
   }
 
   async getCustomer(id: string, manager?: EntityManager): Promise<Customer> {
@@ -137,8 +147,27 @@ export class CustomerService {
           createdAt: now,
           updatedAt: now,
         }));
-      await manager.createQueryBuilder().insert().into(Customer).values(rows).orIgnore().execute();
+      const inserted = await manager
+        .createQueryBuilder()
+        .insert()
+        .into(Customer)
+        .values(rows)
+        .orIgnore()
+        .returning(['id'])
+        .execute();
       missing = await found(missing);
+      const createdIds = new Set((inserted.raw as { id: string }[]).map((row) => row.id));
+      const created = new Map(
+        [...resolved.values()].filter((c) => createdIds.has(c.id)).map((c) => [c.id, c]),
+      );
+      await this.eventLog.append(
+        manager,
+        [...created.values()].map((customer) => ({
+          type: 'customer.created' as const,
+          conversationId: null,
+          data: mapCustomer(customer),
+        })),
+      );
     }
     if (missing.length > 0) {
       throw new Error(

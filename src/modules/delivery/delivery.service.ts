@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import { DEFAULT_THROTTLE_PAUSE_MS, retryDelayMs } from './retry-policy';
@@ -45,6 +46,7 @@ export class DeliveryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(CHANNEL_SENDERS) senders: ChannelSender[],
     private readonly ledger: DeliveryLedger,
+    private readonly metrics: AppMetrics,
   ) {
     this.senders = new Map(senders.map((sender) => [sender.channel, sender]));
   }
@@ -59,12 +61,14 @@ export class DeliveryService {
     if (message.expiresAt && message.expiresAt.getTime() <= Date.now()) {
       await this.ledger.expire(message.id, 'expired: validity_seconds passed before it could be sent');
       this.logger.log({ messageId, channel: message.channel }, 'message expired unsent');
+      this.countStatus(message.channel, 'expired');
       return { kind: 'expired' };
     }
 
     const startedAt = new Date();
     try {
       const result = await this.send(message);
+      this.observeAttempt(message.channel, 'sent', startedAt);
       await this.ledger.recordSent(
         message.id,
         { attempt: message.attempt, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: result.httpStatus },
@@ -75,6 +79,7 @@ export class DeliveryService {
         { messageId, channel: message.channel, attempt: message.attempt, driver: result.driver },
         'message sent',
       );
+      this.countStatus(message.channel, 'sent');
       return { kind: 'sent' };
     } catch (thrown) {
       const error =
@@ -83,6 +88,15 @@ export class DeliveryService {
           : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
       return this.handleFailure(message, budget, startedAt, error);
     }
+  }
+
+  private observeAttempt(channel: Channel, outcome: AttemptOutcome, startedAt: Date): void {
+    this.metrics.attempts.inc({ channel, outcome });
+    this.metrics.attemptDuration.observe({ channel }, (Date.now() - startedAt.getTime()) / 1000);
+  }
+
+  private countStatus(channel: Channel, status: 'sent' | 'retrying' | 'failed' | 'expired'): void {
+    this.metrics.messages.inc({ channel, direction: 'outbound', status });
   }
 
   private send(message: ClaimedMessage) {
@@ -108,6 +122,7 @@ export class DeliveryService {
       httpStatus: error.httpStatus,
       error: error.message,
     };
+    this.observeAttempt(message.channel, attempt.outcome, startedAt);
     const context = {
       messageId: message.id,
       channel: message.channel,
@@ -122,6 +137,7 @@ export class DeliveryService {
       const pauseMs = Math.max(error.retryAfterMs ?? 0, DEFAULT_THROTTLE_PAUSE_MS);
       await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + pauseMs));
       this.logger.warn({ ...context, pauseMs }, 'provider throttled the channel; pausing it');
+      this.countStatus(message.channel, 'retrying');
       return { kind: 'throttled', pauseMs, error };
     }
     if (error.kind === 'transient' && budget.tryNumber < budget.maxTries) {
@@ -132,6 +148,7 @@ export class DeliveryService {
       );
       await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + delayMs));
       this.logger.warn({ ...context, delayMs }, 'send failed; will retry');
+      this.countStatus(message.channel, 'retrying');
       return { kind: 'retry', delayMs, error };
     }
 
@@ -141,6 +158,7 @@ export class DeliveryService {
         : `gave up after ${budget.tryNumber} ${budget.tryNumber === 1 ? 'try' : 'tries'}: ${error.message}`;
     await this.ledger.recordFailure(message.id, attempt, final);
     this.logger.warn({ ...context, reason: final }, 'message failed');
+    this.countStatus(message.channel, 'failed');
     return { kind: 'failed', error: final };
   }
 }

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { Channel } from '../conversation/channel';
+import { appendEventsSql } from '../events/append-events.sql';
+import { messageJsonSql } from './dto/message-json.sql';
 import type { AttemptOutcome } from './message-attempt.entity';
 import type { MessageTemplate } from './message.entity';
 import type { Priority } from './message-status';
@@ -38,6 +40,24 @@ export interface PendingMessage {
   updatedAt: Date;
 }
 
+/** Joined into each status UPDATE, so that its RETURNING can tell the status it replaced. */
+const PREVIOUS_STATUS = `(SELECT status AS previous_status FROM messages WHERE id = $1 FOR UPDATE) AS previous`;
+
+/**
+ * A status UPDATE (joined with PREVIOUS_STATUS) that appends its message.updated event in the
+ * same statement, so the event commits exactly when the change does. `ctes` run before it.
+ */
+function withUpdatedEvent(update: string, ctes = ''): string {
+  return `WITH ${ctes}
+     changed AS (${update} RETURNING messages.*, previous.previous_status),
+     updated_event AS (${appendEventsSql(
+       `SELECT 'message.updated' AS type, conversation_id, previous_status,
+               ${messageJsonSql('changed')} AS data
+          FROM changed`,
+     )})
+   SELECT * FROM changed`;
+}
+
 /**
  * The outbound state machine as the worker drives it: each transition is one SQL statement that
  * checks the current status, so a redelivered or duplicate job cannot move a message backwards
@@ -49,11 +69,12 @@ export class DeliveryLedger {
 
   /** queued/retrying → sending; also takes `sending` back after a worker died mid-send. */
   async claimForSending(id: string): Promise<ClaimedMessage | null> {
-    const [rows] = await this.dataSource.query(
-      `UPDATE messages SET status = 'sending', attempt_count = attempt_count + 1, updated_at = now()
-        WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'retrying', 'sending')
-        RETURNING id, conversation_id, channel, recipient, body, subject, template, created_at,
-                  expires_at, attempt_count`,
+    const rows = await this.dataSource.query(
+      withUpdatedEvent(
+        `UPDATE messages SET status = 'sending', attempt_count = attempt_count + 1, updated_at = now()
+           FROM ${PREVIOUS_STATUS}
+          WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'retrying', 'sending')`,
+      ),
       [id],
     );
     const row = rows?.[0];
@@ -84,6 +105,7 @@ export class DeliveryLedger {
       `UPDATE messages SET status = 'sent', provider_message_id = $9, sent_at = now(),
               last_error = NULL, next_attempt_at = NULL, metadata = metadata || $10::jsonb,
               updated_at = now()
+         FROM ${PREVIOUS_STATUS}
         WHERE id = $1 AND status = 'sending'`,
       [providerMessageId, JSON.stringify(metadata)],
     );
@@ -95,6 +117,7 @@ export class DeliveryLedger {
       id,
       `UPDATE messages SET status = 'retrying', last_error = $8, next_attempt_at = $9,
               updated_at = now()
+         FROM ${PREVIOUS_STATUS}
         WHERE id = $1 AND status = 'sending'`,
       [nextAttemptAt],
     );
@@ -107,6 +130,7 @@ export class DeliveryLedger {
       id,
       `UPDATE messages SET status = 'failed', last_error = $9, failed_at = now(),
               next_attempt_at = NULL, updated_at = now()
+         FROM ${PREVIOUS_STATUS}
         WHERE id = $1 AND status = 'sending'`,
       [lastError],
     );
@@ -114,22 +138,28 @@ export class DeliveryLedger {
 
   async expire(id: string, reason: string): Promise<void> {
     await this.dataSource.query(
-      `UPDATE messages SET status = 'expired', last_error = $2, next_attempt_at = NULL,
-              updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+      withUpdatedEvent(
+        `UPDATE messages SET status = 'expired', last_error = $2, next_attempt_at = NULL,
+                updated_at = now()
+           FROM ${PREVIOUS_STATUS}
+          WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+      ),
       [id, reason],
     );
   }
 
   /** For jobs BullMQ gave up on outside our processor (stalled too often, lost lock). */
   async failIfPending(id: string, reason: string): Promise<boolean> {
-    const [, affected] = await this.dataSource.query(
-      `UPDATE messages SET status = 'failed', last_error = $2, failed_at = now(),
-              next_attempt_at = NULL, updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+    const rows = await this.dataSource.query(
+      withUpdatedEvent(
+        `UPDATE messages SET status = 'failed', last_error = $2, failed_at = now(),
+                next_attempt_at = NULL, updated_at = now()
+           FROM ${PREVIOUS_STATUS}
+          WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+      ),
       [id, reason],
     );
-    return affected > 0;
+    return rows.length > 0;
   }
 
   /** Outbound messages still owed a send whose row has not moved for `olderThanMs`. */
@@ -154,12 +184,14 @@ export class DeliveryLedger {
     extra: unknown[] = [],
   ): Promise<void> {
     await this.dataSource.query(
-      `WITH attempt AS (
-         INSERT INTO message_attempts
-           (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
-       )
-       ${update}`,
+      withUpdatedEvent(
+        update,
+        `attempt AS (
+           INSERT INTO message_attempts
+             (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
+           VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
+         ),`,
+      ),
       [
         id,
         attempt.attempt,

@@ -8,6 +8,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from '../../platform/errors/domain-error';
 import { Page, PageQuery } from '../../platform/http/pagination';
@@ -31,6 +32,9 @@ export class MessageController {
   ) {}
 
   @Post('messages')
+  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe sends' })
+  @ApiAcceptedResponse({ type: MessageResponse, description: 'outbound: stored and queued' })
+  @ApiCreatedResponse({ type: MessageResponse, description: 'inbound: stored, not sent' })
   async create(
     @Body() body: CreateMessageDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,

@@ -12,6 +12,7 @@ import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
 import { Customer } from '../customer/customer.entity';
 import { CustomerService } from '../customer/customer.service';
+import { EventLog } from '../events/event-log';
 import { requestHash } from './canonical-json';
 import {
   AttemptResponse,
@@ -52,6 +53,7 @@ export class MessageService {
     private readonly conversations: ConversationService,
     private readonly customers: CustomerService,
     private readonly outboundQueue: OutboundQueue,
+    private readonly eventLog: EventLog,
   ) {}
 
   /**
@@ -75,6 +77,11 @@ export class MessageService {
           statusCode: message.direction === 'outbound' ? 202 : 201,
           body: mapMessage(message),
         };
+        await this.eventLog.append(manager, {
+          type: 'message.created',
+          conversationId: message.conversationId,
+          data: response.body,
+        });
         if (idempotencyKey) {
           await manager.insert(IdempotencyKey, {
             key: idempotencyKey,
@@ -145,15 +152,24 @@ export class MessageService {
         `message ${id} is ${message.direction} and ${message.status}; only failed or expired outbound messages can be retried`,
       );
     }
-    const result = await this.messages.update(
-      { id, status: In([...RETRYABLE_STATUSES]) },
-      // A person asked to send it now: an old validity window would expire it again at once.
-      { status: 'queued', failedAt: null, nextAttemptAt: null, expiresAt: null },
-    );
-    if (result.affected !== 1) {
-      throw new DomainError('invalid_state', `message ${id} changed while being retried`);
-    }
-    const queued = await this.getMessage(id);
+    const queued = await this.dataSource.transaction(async (manager) => {
+      const result = await manager.getRepository(Message).update(
+        { id, status: In([...RETRYABLE_STATUSES]) },
+        // A person asked to send it now: an old validity window would expire it again at once.
+        { status: 'queued', failedAt: null, nextAttemptAt: null, expiresAt: null },
+      );
+      if (result.affected !== 1) {
+        throw new DomainError('invalid_state', `message ${id} changed while being retried`);
+      }
+      const updated = await this.getMessage(id, manager);
+      await this.eventLog.append(manager, {
+        type: 'message.updated',
+        conversationId: updated.conversationId,
+        previousStatus: message.status,
+        data: mapMessage(updated),
+      });
+      return updated;
+    });
     await this.outboundQueue.enqueueOrDefer(queued, true);
     return queued;
   }
@@ -246,6 +262,14 @@ export class MessageService {
       (inserted.raw as { id: string }[]).forEach((row) => storedIds.add(row.id));
     }
     const stored = messages.filter((message) => storedIds.has(message.id));
+    await this.eventLog.append(
+      manager,
+      stored.map((message) => ({
+        type: 'message.created' as const,
+        conversationId: message.conversationId,
+        data: mapMessage(message),
+      })),
+    );
     for (const conversationId of new Set(stored.map((message) => message.conversationId))) {
       await this.conversations.recordMessageAt(conversationId, now, manager);
     }

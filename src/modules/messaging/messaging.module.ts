@@ -3,6 +3,7 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { QueueModule } from '../../platform/queue/queue.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
+import { EventLogModule } from '../events/event-log.module';
 import { DeliveryLedger } from './delivery-ledger';
 import { IdempotencyKey } from './idempotency-key.entity';
 import { MessageAttempt } from './message-attempt.entity';
@@ -19,6 +20,7 @@ import { ReceiptService } from './receipt.service';
     QueueModule,
     CustomerModule,
     ConversationModule,
+    EventLogModule,
   ],
   controllers: [MessageController],
   providers: [MessageService, OutboundQueue, DeliveryLedger, ReceiptService],

@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { Channel } from '../conversation/channel';
+import { EventLog } from '../events/event-log';
+import { mapMessage } from './dto/message.dto';
 import { mapReceipt, ReceiptResponse } from './dto/receipt.dto';
 import { MessageReceipt } from './message-receipt.entity';
 import type { ReceiptStatus } from './message-status';
@@ -33,6 +35,7 @@ export class ReceiptService {
   constructor(
     @InjectRepository(MessageReceipt) private readonly receipts: Repository<MessageReceipt>,
     private readonly messages: MessageService,
+    private readonly eventLog: EventLog,
   ) {}
 
   /**
@@ -86,6 +89,16 @@ export class ReceiptService {
     const duplicate = (inserted.raw as unknown[]).length === 0;
     if (!duplicate && message && after !== before) {
       await manager.update(Message, { id: message.id }, after!);
+      // A receipt repeating what is known (a second `sent`) changes nothing worth an event.
+      if (JSON.stringify(after) !== JSON.stringify(before)) {
+        const updated = await manager.findOneByOrFail(Message, { id: message.id });
+        await this.eventLog.append(manager, {
+          type: 'message.updated',
+          conversationId: updated.conversationId,
+          previousStatus: before!.status,
+          data: mapMessage(updated),
+        });
+      }
     }
     return {
       messageId: message?.id ?? null,

@@ -39,6 +39,8 @@ export interface AppConfig {
   apiKeys: string[];
   publicBaseUrl: string;
   logLevel: string;
+  /** The worker's own Prometheus endpoint; 0 = none. */
+  workerMetricsPort: number;
   outbound: {
     retryDelaysMs: number[];
     httpTimeoutMs: number;
@@ -125,6 +127,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const nodeEnv = text('NODE_ENV') ?? 'development';
   const port = integer('PORT', 3000, 1);
+  const workerMetricsPort = integer('WORKER_METRICS_PORT', 9464, 0);
+  if (port > 65535 || workerMetricsPort > 65535) {
+    problems.push('PORT and WORKER_METRICS_PORT must be TCP ports (at most 65535)');
+  }
 
   const apiKeys = (text('API_KEYS') ?? '')
     .split(',')
@@ -191,10 +197,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`MAIL_FROM_ADDRESS must be an email address, got "${mail.fromAddress}"`);
   }
 
-  const webSender = group('the web channel', ['WEB_WEBHOOK_URL', 'WEB_WEBHOOK_SECRET'])
-    ? { url: url('WEB_WEBHOOK_URL')!, secret: text('WEB_WEBHOOK_SECRET')! }
-    : undefined;
+  // The secret alone is enough to receive web messages; sending also needs the URL.
   const webSecret = text('WEB_WEBHOOK_SECRET');
+  if (text('WEB_WEBHOOK_URL') && !webSecret) {
+    problems.push('WEB_WEBHOOK_URL needs WEB_WEBHOOK_SECRET to sign what is sent there');
+  }
+  const webSender =
+    text('WEB_WEBHOOK_URL') && webSecret
+      ? { url: url('WEB_WEBHOOK_URL')!, secret: webSecret }
+      : undefined;
   if (webSecret && !/^(whsec_)?[A-Za-z0-9+/]+=*$/.test(webSecret)) {
     problems.push('WEB_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_ + base64)');
   }
@@ -217,6 +228,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const,
       'info',
     ),
+    workerMetricsPort,
     outbound: {
       retryDelaysMs,
       httpTimeoutMs: integer('OUTBOUND_HTTP_TIMEOUT_MS', 10_000, 1),

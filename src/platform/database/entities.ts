@@ -1,5 +1,6 @@
 import { Conversation } from '../../modules/conversation/conversation.entity';
 import { Customer } from '../../modules/customer/customer.entity';
+import { EventRecord } from '../../modules/events/event-record.entity';
 import { InboundEvent } from '../../modules/inbound/inbound-event.entity';
 import { IdempotencyKey } from '../../modules/messaging/idempotency-key.entity';
 import { MessageAttempt } from '../../modules/messaging/message-attempt.entity';
@@ -14,4 +15,5 @@ export const ENTITIES = [
   IdempotencyKey,
   MessageReceipt,
   InboundEvent,
+  EventRecord,
 ];

@@ -9,6 +9,9 @@ import { IS_PUBLIC } from './public.decorator';
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
+/** What isAuthorized() compares against, for callers outside HTTP (the socket.io handshake). */
+export const apiKeyDigests = (keys: string[]): Buffer[] => keys.map(digest);
+
 /** `Authorization: Bearer KEY` against API_KEYS; with no keys configured the API is open. */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {

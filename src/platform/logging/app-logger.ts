@@ -1,22 +1,44 @@
-import { ConsoleLogger, LogLevel } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
+import { LoggerModule, Params } from 'nestjs-pino';
+import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/app-config';
+import { REDACTED_PATHS, redactUrl } from './log-redaction';
 
-const LEVELS: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
-const NEST_LEVEL: Record<string, LogLevel> = {
-  fatal: 'fatal',
-  error: 'error',
-  warn: 'warn',
-  info: 'log',
-  debug: 'debug',
-  trace: 'verbose',
-};
+/** Probes and scrapes come every few seconds; a log line each would drown the real traffic. */
+const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
 
-/** One JSON object per line, for log shippers; never given message bodies or full numbers. */
-export function createLogger(config: Pick<AppConfig, 'logLevel'>, name: string): ConsoleLogger {
-  const upTo = config.logLevel === 'silent' ? -1 : LEVELS.indexOf(NEST_LEVEL[config.logLevel]);
-  return new ConsoleLogger(name, {
-    json: true,
-    colors: false,
-    logLevels: upTo < 0 ? [] : LEVELS.slice(0, upTo + 1),
-  });
+/**
+ * nestjs-pino for both processes: one JSON object per line with `process` and, inside a request,
+ * its `reqId` (Fastify's request id, see request-id.ts). Request logs hold method, path (query
+ * values redacted), status and time; never headers or bodies. Callers log `{ messageId, ... }`
+ * objects, never bodies or full phone numbers.
+ */
+export function pinoParams(
+  config: Pick<AppConfig, 'logLevel'>,
+  processName: 'api' | 'worker',
+): Params {
+  return {
+    pinoHttp: {
+      level: config.logLevel,
+      base: { process: processName, pid: process.pid },
+      redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+      quietReqLogger: true,
+      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
+      serializers: {
+        req: (req: { id: unknown; method: string; url: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: redactUrl(req.url),
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+  };
+}
+
+export function loggingModule(
+  config: Pick<AppConfig, 'logLevel'>,
+  processName: 'api' | 'worker',
+): DynamicModule {
+  return LoggerModule.forRoot(pinoParams(config, processName));
 }

@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
 import { CHANNELS } from '../channel';
@@ -7,12 +8,15 @@ import type { Conversation, ConversationStatus } from '../conversation.entity';
 const STATUSES: ConversationStatus[] = ['open', 'closed'];
 
 export class CreateConversationDto {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   @IsUUID()
   customer_id: string;
 
+  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
   @IsIn(CHANNELS)
   channel: Channel;
 
+  @ApiPropertyOptional({ example: 'Order #1001', maxLength: 998 })
   @IsOptional()
   @IsString()
   @MaxLength(998)
@@ -20,19 +24,23 @@ export class CreateConversationDto {
 }
 
 export class UpdateConversationDto {
+  @ApiProperty({ enum: ['open', 'closed'], example: 'closed' })
   @IsIn(STATUSES)
   status: ConversationStatus;
 }
 
 export class ListConversationsQuery extends PageQuery {
+  @ApiPropertyOptional({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   @IsOptional()
   @IsUUID()
   customer_id?: string;
 
+  @ApiPropertyOptional({ enum: ['open', 'closed'] })
   @IsOptional()
   @IsIn(STATUSES)
   status?: ConversationStatus;
 
+  @ApiPropertyOptional({ enum: ['whatsapp', 'sms', 'email', 'web'] })
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;

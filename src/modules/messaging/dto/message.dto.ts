@@ -1,3 +1,4 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
   IsArray,
@@ -26,16 +27,23 @@ import type { Direction, MessageStatus, Priority } from '../message-status';
 export const MAX_BODY_LENGTH = 65_536;
 
 export class TemplateDto {
+  @ApiProperty({ example: 'order_update', description: 'an approved WhatsApp template' })
   @IsString()
   @Matches(/^[a-z0-9_]{1,512}$/, {
     message: 'template.name must be a WhatsApp template name (lower case, digits, _)',
   })
   name: string;
 
+  @ApiProperty({ example: 'en_US' })
   @IsString()
   @Matches(/^[a-z]{2,3}(_[A-Z]{2})?$/, { message: 'template.language must look like en_US' })
   language: string;
 
+  @ApiPropertyOptional({
+    type: 'array',
+    items: { type: 'object' },
+    example: [{ type: 'body', parameters: [{ type: 'text', text: '1001' }] }],
+  })
   @IsOptional()
   @IsArray()
   @IsObject({ each: true })
@@ -43,86 +51,160 @@ export class TemplateDto {
 }
 
 export class CreateMessageDto {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e11' })
   @IsUUID()
   conversation_id: string;
 
+  @ApiProperty({ enum: ['outbound', 'inbound'], example: 'outbound' })
   @IsIn(DIRECTIONS)
   direction: Direction;
 
+  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
   @IsIn(CHANNELS)
   channel: Channel;
 
+  @ApiPropertyOptional({
+    example: 'Your order has shipped.',
+    maxLength: 65536,
+    description: 'required unless a WhatsApp template is given',
+  })
   @IsOptional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_BODY_LENGTH)
   body?: string;
 
+  @ApiPropertyOptional({ example: 'Your order', description: 'email only' })
   @IsOptional()
   @IsString()
   @MaxLength(998)
   subject?: string;
 
+  @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal' })
   @IsOptional()
   @IsIn(PRIORITIES)
   priority?: Priority;
 
+  @ApiPropertyOptional({
+    example: 3600,
+    minimum: 1,
+    maximum: 2592000,
+    description: 'never sent after this',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)
   @Max(30 * 24 * 3600)
   validity_seconds?: number;
 
+  @ApiPropertyOptional({ type: () => TemplateDto })
   @IsOptional()
   @ValidateNested()
   @Type(() => TemplateDto)
   template?: TemplateDto;
 
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { recipient: '+14155550100' },
+    description: "recipient overrides the customer's address",
+  })
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;
 }
 
 export class ListMessagesQuery extends PageQuery {
+  @ApiPropertyOptional({
+    enum: [
+      'queued',
+      'sending',
+      'retrying',
+      'sent',
+      'delivered',
+      'read',
+      'failed',
+      'expired',
+      'received',
+    ],
+  })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
 
+  @ApiPropertyOptional({ enum: ['whatsapp', 'sms', 'email', 'web'] })
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;
 
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsUUID()
   conversation_id?: string;
 
+  @ApiPropertyOptional({ enum: ['outbound', 'inbound'] })
   @IsOptional()
   @IsIn(DIRECTIONS)
   direction?: Direction;
 }
 
-export interface MessageResponse {
+export class MessageResponse {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e13' })
   id: string;
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e11' })
   conversation_id: string;
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   customer_id: string;
+  @ApiProperty({ enum: ['outbound', 'inbound'], example: 'outbound' })
   direction: Direction;
+  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
   channel: Channel;
+  @ApiProperty({ type: String, nullable: true, example: 'Your order has shipped.' })
   body: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null })
   subject: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, nullable: true, example: null })
   template: Message['template'];
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
   metadata: Record<string, unknown>;
+  @ApiProperty({ enum: ['high', 'normal', 'low'], example: 'normal' })
   priority: Priority;
+  @ApiProperty({
+    enum: [
+      'queued',
+      'sending',
+      'retrying',
+      'sent',
+      'delivered',
+      'read',
+      'failed',
+      'expired',
+      'received',
+    ],
+    example: 'queued',
+  })
   status: MessageStatus;
+  @ApiProperty({ type: String, nullable: true, example: null })
   provider_message_id: string | null;
+  @ApiProperty({ example: 0 })
   attempt_count: number;
+  @ApiProperty({ type: String, nullable: true, example: null })
   last_error: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   next_attempt_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   expires_at: string | null;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.000Z' })
   created_at: string;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.000Z' })
   updated_at: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   sent_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   delivered_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   read_at: string | null;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   failed_at: string | null;
 }
 

@@ -1,5 +1,10 @@
 import { InitialSchema1764115200000 } from './1764115200000-initial-schema';
 import { InboundEventsAndReceipts1764201600000 } from './1764201600000-inbound-events-and-receipts';
+import { EventLog1764288000000 } from './1764288000000-event-log';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
-export const MIGRATIONS = [InitialSchema1764115200000, InboundEventsAndReceipts1764201600000];
+export const MIGRATIONS = [
+  InitialSchema1764115200000,
+  InboundEventsAndReceipts1764201600000,
+  EventLog1764288000000,
+];

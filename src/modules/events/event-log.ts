@@ -1,0 +1,90 @@
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { EntityManager, Repository } from 'typeorm';
+import type { JsonObject } from '../../platform/database/json';
+import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
+import { EventPage, ListEventsQuery, mapEvent } from './dto/event.dto';
+import { EventRecord } from './event-record.entity';
+import type { EventType } from './event-type';
+
+export interface NewEvent {
+  type: EventType;
+  conversationId: string | null;
+  /** The public JSON of the resource after the change. */
+  data: object;
+  previousStatus?: string | null;
+}
+
+/** Well below Postgres' 65535 bind parameters per statement. */
+const INSERT_CHUNK = 500;
+
+/**
+ * The event log: every state change appends here, in the transaction of the change, so an event
+ * exists exactly when its change committed. Readers see an event once the EventSequencer has
+ * given it a seq (see event-sequencer.ts for why seq is not taken at append time).
+ */
+@Injectable()
+export class EventLog {
+  constructor(@InjectRepository(EventRecord) private readonly events: Repository<EventRecord>) {}
+
+  async append(manager: EntityManager, events: NewEvent | NewEvent[]): Promise<void> {
+    const list = Array.isArray(events) ? events : [events];
+    if (list.length === 0) return;
+    if (!manager.queryRunner?.isTransactionActive) {
+      // Appending outside the change's transaction could publish a rolled-back change.
+      throw new Error('EventLog.append must be called inside the transaction of the change');
+    }
+    const rows = list.map((event) => ({
+      type: event.type,
+      conversationId: event.conversationId,
+      previousStatus: event.previousStatus ?? null,
+      data: event.data as JsonObject,
+    }));
+    for (let start = 0; start < rows.length; start += INSERT_CHUNK) {
+      await manager
+        .createQueryBuilder()
+        .insert()
+        .into(EventRecord)
+        .values(rows.slice(start, start + INSERT_CHUNK))
+        .updateEntity(false)
+        .execute();
+    }
+  }
+
+  async listEvents(query: ListEventsQuery): Promise<EventPage> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const after = query.after ?? (query.cursor ? Number(query.cursor) : 0);
+    const events = await this.readAfter(after, limit, query.conversation_id);
+    return {
+      data: events.map(mapEvent),
+      next_cursor: events.length === limit ? events[events.length - 1].seq : null,
+    };
+  }
+
+  /** Numbered events after `afterSeq`, in seq order, optionally of some conversations only. */
+  readAfter(
+    afterSeq: number,
+    limit: number,
+    conversationIds?: string | string[],
+    upToSeq?: number,
+  ): Promise<EventRecord[]> {
+    const query = this.events
+      .createQueryBuilder('event')
+      .where('event.seq > :afterSeq', { afterSeq })
+      .orderBy('event.seq', 'ASC')
+      .limit(limit);
+    if (upToSeq !== undefined) query.andWhere('event.seq <= :upToSeq', { upToSeq });
+    if (conversationIds !== undefined) {
+      query.andWhere('event.conversation_id IN (:...conversationIds)', {
+        conversationIds: Array.isArray(conversationIds) ? conversationIds : [conversationIds],
+      });
+    }
+    return query.getMany();
+  }
+
+  /** The highest seq handed out so far (0 for an empty log). */
+  async lastSeq(): Promise<number> {
+    const [row] = await this.events.query(`SELECT last_seq FROM event_sequence`);
+    return Number(row?.last_seq ?? 0);
+  }
+}
