@@ -4,9 +4,9 @@ import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
-import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page, PageQuery } from '../../platform/http/pagination';
 import type { JsonObject } from '../../platform/database/json';
+import { AppMetrics } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
@@ -26,6 +26,7 @@ import { IdempotencyKey } from './idempotency-key.entity';
 import { MessageAttempt } from './message-attempt.entity';
 import { RETRYABLE_STATUSES } from './message-status';
 import { Message } from './message.entity';
+import { newMessage } from './new-message';
 import { OutboundQueue } from './outbound.queue';
 
 export interface NewInboundMessage {
@@ -53,6 +54,7 @@ export class MessageService {
     private readonly conversations: ConversationService,
     private readonly customers: CustomerService,
     private readonly outboundQueue: OutboundQueue,
+    private readonly metrics: AppMetrics,
     private readonly eventLog: EventLog,
   ) {}
 
@@ -72,7 +74,11 @@ export class MessageService {
       created = await this.dataSource.transaction(async (manager) => {
         const message = await this.buildMessage(input, manager);
         await manager.insert(Message, message);
-        await this.conversations.recordMessageAt(message.conversationId, message.createdAt, manager);
+        await this.conversations.recordMessageAt(
+          message.conversationId,
+          message.createdAt,
+          manager,
+        );
         const response = {
           statusCode: message.direction === 'outbound' ? 202 : 201,
           body: mapMessage(message),
@@ -103,7 +109,9 @@ export class MessageService {
       throw error;
     }
 
-    if (created.body.direction === 'outbound') await this.outboundQueue.enqueueOrDefer(created.body);
+    const { channel, direction, status } = created.body;
+    this.metrics.messages.inc({ channel, direction, status });
+    if (direction === 'outbound') await this.outboundQueue.enqueueOrDefer(created.body);
     return created;
   }
 
@@ -222,31 +230,20 @@ export class MessageService {
     if (inputs.length === 0) return [];
     const now = new Date();
     const messages = inputs.map((input) =>
-      this.messages.create({
-        id: newId(),
-        conversationId: input.conversationId,
-        customerId: input.customerId,
-        direction: 'inbound',
-        channel: input.channel,
-        body: input.body,
-        subject: input.subject,
-        template: null,
-        metadata: input.metadata,
-        recipient: null,
-        priority: 'normal',
-        status: 'received',
-        providerMessageId: input.providerMessageId,
-        attemptCount: 0,
-        lastError: null,
-        nextAttemptAt: null,
-        expiresAt: null,
-        createdAt: now,
-        updatedAt: now,
-        sentAt: null,
-        deliveredAt: null,
-        readAt: null,
-        failedAt: null,
-      }),
+      newMessage(
+        {
+          conversationId: input.conversationId,
+          customerId: input.customerId,
+          direction: 'inbound',
+          channel: input.channel,
+          status: 'received',
+          body: input.body,
+          subject: input.subject,
+          metadata: input.metadata,
+          providerMessageId: input.providerMessageId,
+        },
+        now,
+      ),
     );
     const storedIds = new Set<string>();
     // Well below Postgres' 65535 bind parameters per statement.
@@ -291,7 +288,9 @@ export class MessageService {
     if (!input.body && !input.template) {
       throw new DomainError(
         'invalid_input',
-        input.channel === 'whatsapp' && outbound ? 'body or template is required' : 'body is required',
+        input.channel === 'whatsapp' && outbound
+          ? 'body or template is required'
+          : 'body is required',
       );
     }
     const customer = await this.customers.getCustomer(conversation.customerId, manager);
@@ -300,31 +299,25 @@ export class MessageService {
     }
 
     const now = new Date();
-    return this.messages.create({
-      id: newId(),
-      conversationId: conversation.id,
-      customerId: customer.id,
-      direction: input.direction,
-      channel: input.channel,
-      body: input.body ?? null,
-      subject: input.subject ?? (input.channel === 'email' ? conversation.subject : null) ?? null,
-      template: input.template ?? null,
-      metadata: input.metadata ?? {},
-      recipient: outbound ? this.resolveRecipient(input, conversation, customer) : null,
-      priority: input.priority ?? 'normal',
-      status: outbound ? 'queued' : 'received',
-      providerMessageId: null,
-      attemptCount: 0,
-      lastError: null,
-      nextAttemptAt: null,
-      expiresAt: input.validity_seconds ? new Date(now.getTime() + input.validity_seconds * 1000) : null,
-      createdAt: now,
-      updatedAt: now,
-      sentAt: null,
-      deliveredAt: null,
-      readAt: null,
-      failedAt: null,
-    });
+    return newMessage(
+      {
+        conversationId: conversation.id,
+        customerId: customer.id,
+        direction: input.direction,
+        channel: input.channel,
+        status: outbound ? 'queued' : 'received',
+        body: input.body ?? null,
+        subject: input.subject ?? (input.channel === 'email' ? conversation.subject : null) ?? null,
+        template: input.template ?? null,
+        metadata: input.metadata ?? {},
+        recipient: outbound ? this.resolveRecipient(input, conversation, customer) : null,
+        priority: input.priority ?? 'normal',
+        expiresAt: input.validity_seconds
+          ? new Date(now.getTime() + input.validity_seconds * 1000)
+          : null,
+      },
+      now,
+    );
   }
 
   /** metadata.recipient wins; otherwise the customer's address on the conversation's channel. */
@@ -354,7 +347,10 @@ export class MessageService {
     }
   }
 
-  private async assertWhatsappWindowOpen(customerId: string, manager: EntityManager): Promise<void> {
+  private async assertWhatsappWindowOpen(
+    customerId: string,
+    manager: EntityManager,
+  ): Promise<void> {
     const hours = this.config.whatsapp.replyWindowHours;
     if (hours === 0) return;
     const [row] = await manager.query(

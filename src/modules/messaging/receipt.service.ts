@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
+import { AppMetrics } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { EventLog } from '../events/event-log';
 import { mapMessage } from './dto/message.dto';
@@ -36,6 +37,7 @@ export class ReceiptService {
     @InjectRepository(MessageReceipt) private readonly receipts: Repository<MessageReceipt>,
     private readonly messages: MessageService,
     private readonly eventLog: EventLog,
+    private readonly metrics: AppMetrics,
   ) {}
 
   /**
@@ -99,6 +101,13 @@ export class ReceiptService {
           data: mapMessage(updated),
         });
       }
+    }
+    if (statusChanged && !duplicate) {
+      this.metrics.messages.inc({
+        channel: receipt.channel,
+        direction: 'outbound',
+        status: after!.status,
+      });
     }
     return {
       messageId: message?.id ?? null,
