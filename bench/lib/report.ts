@@ -1,0 +1,215 @@
+import { cpus, totalmem } from 'node:os';
+import type { DeliverResult, DrainResult } from '../scenarios/deliver';
+import type { EndToEndResult, EndToEndRun } from '../scenarios/end-to-end';
+import type { GrowthResult } from '../scenarios/growth';
+import type { Comparison } from '../scenarios/http-load';
+import type { LoadResult } from './load';
+import { settings } from './settings';
+
+export interface Results {
+  startedAt: Date;
+  finishedAt?: Date;
+  versions: Record<string, string>;
+  accept?: Comparison;
+  ingest?: Comparison & { failedEvents?: number };
+  deliver?: DeliverResult;
+  e2e?: EndToEndResult;
+  growth?: GrowthResult;
+  errors: { scenario: string; message: string }[];
+}
+
+const int = (value: number) => Math.round(value).toLocaleString('en-US').replace(/,/g, ' ');
+const ms = (value: number) => `${value < 10 ? value.toFixed(1) : Math.round(value)} ms`;
+const seconds = (value: number) => (value < 1 ? ms(value * 1000) : `${value.toFixed(2)} s`);
+const ratio = (value: number) => value.toFixed(2);
+const verdict = (met: boolean) => (met ? '**met**' : '**missed**');
+
+function load(result: LoadResult, unit = 'req/s'): string {
+  const bad = result.bad > 0 ? `, ${int(result.bad)} errors` : '';
+  return `${int(result.rps)} ${unit}, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}${bad}`;
+}
+
+function drain(result: DrainResult): string {
+  const failed = result.failed > 0 ? `, ${int(result.failed)} not sent` : '';
+  return `${int(result.perSecond)} msg/s (${int(result.messages)} in ${result.seconds.toFixed(1)} s${failed})`;
+}
+
+function endToEnd(run: EndToEndRun): string {
+  const unsent = run.unsent > 0 ? `, ${int(run.unsent)} not sent` : '';
+  return (
+    `${int(run.perSecond)} msg/s sent (${int(run.messages)}), POST→sent p50 ${seconds(run.p50)}, ` +
+    `p99 ${seconds(run.p99)}; accepted at ${int(run.accept.rps)} req/s, p99 ${ms(run.accept.p99)}${unsent}`
+  );
+}
+
+/** The summary table: every scenario, its bare baseline, the ratio and the target. */
+export function summaryTable(results: Results): string {
+  const rows: string[][] = [];
+  const { accept, ingest, deliver, e2e, growth } = results;
+  if (accept) {
+    rows.push([
+      '1. Accept `POST /api/messages`',
+      load(accept.product),
+      load(accept.bare),
+      ratio(accept.ratio),
+      '≥ 0.60 and p99 ≤ 50 ms',
+      verdict(accept.ratio >= 0.6 && accept.product.p99 <= 50 && accept.product.bad === 0),
+    ]);
+  }
+  if (deliver) {
+    rows.push([
+      '2. Deliver, one worker',
+      drain(deliver.one),
+      drain(deliver.bare),
+      ratio(deliver.ratio),
+      '≥ 0.80',
+      verdict(deliver.ratio >= 0.8 && deliver.one.failed === 0),
+    ]);
+    rows.push([
+      '2. Deliver, two workers',
+      drain(deliver.two),
+      'one worker',
+      `${ratio(deliver.speedup)}×`,
+      '≥ 1.6×',
+      verdict(deliver.speedup >= 1.6 && deliver.two.failed === 0),
+    ]);
+  }
+  if (e2e) {
+    for (const run of [e2e.flood, e2e.paced]) {
+      rows.push([
+        run.offeredRate
+          ? `3. End to end, paced at ${int(run.offeredRate)} req/s`
+          : `3. End to end, ${settings.connections} connections flat out`,
+        endToEnd(run),
+        '—',
+        '—',
+        'reported',
+        run.unsent === 0 ? 'all sent' : `**${int(run.unsent)} not sent**`,
+      ]);
+    }
+  }
+  if (ingest) {
+    rows.push([
+      '4. Ingest `POST /api/webhooks/whatsapp`',
+      load(ingest.product) + (ingest.failedEvents ? `, ${ingest.failedEvents} events failed` : ''),
+      load(ingest.bare),
+      ratio(ingest.ratio),
+      '≥ 0.40',
+      verdict(ingest.ratio >= 0.4 && ingest.product.bad === 0 && !ingest.failedEvents),
+    ]);
+  }
+  if (growth) {
+    const { small, large } = growth;
+    for (const [name, key] of [
+      ['accept', 'accept'],
+      ['history page', 'history'],
+    ] as const) {
+      const growthRatio = large[key].p99 / small[key].p99;
+      rows.push([
+        `5. Growth, ${name} p99 at ${int(settings.growthRate)} req/s`,
+        `${int(large.rows)} rows: p50 ${ms(large[key].p50)}, p99 ${ms(large[key].p99)}`,
+        `${int(small.rows)} rows: p50 ${ms(small[key].p50)}, p99 ${ms(small[key].p99)}`,
+        ratio(growthRatio),
+        '≤ 1.20',
+        verdict(growthRatio <= 1.2 && large[key].bad === 0),
+      ]);
+    }
+  }
+  return [
+    '| scenario | product | bare baseline (same run) | ratio | target | verdict |',
+    '|---|---|---|---|---|---|',
+    ...rows.map((row) => `| ${row.join(' | ')} |`),
+  ].join('\n');
+}
+
+const APP_PROCESSES = /^(api|bare-api|bare-worker|worker-\d+)$/;
+
+function cpuRow(label: string, units: number, unit: string, cpu?: Record<string, number>): string {
+  if (!cpu || units === 0) return `| ${label} | — | | | | | | | |`;
+  const per = (seconds: number) => ((seconds * 1000) / units).toFixed(2);
+  const app = Object.entries(cpu)
+    .filter(([name]) => APP_PROCESSES.test(name))
+    .reduce((sum, [, seconds]) => sum + seconds, 0);
+  const total = Object.values(cpu).reduce((sum, seconds) => sum + seconds, 0);
+  return `| ${label} | ${int(units)} ${unit} | ${per(app)} | ${per(cpu.postgres ?? 0)} | ${per(
+    cpu.redis ?? 0,
+  )} | ${per(cpu['stand-in'] ?? 0)} | ${per(cpu['load generator'] ?? 0)} | ${per(
+    cpu.other ?? 0,
+  )} | ${per(total)} |`;
+}
+
+/** CPU milliseconds per request or message, by part of the box, from /proc. */
+export function cpuTable(results: Results): string {
+  const rows: string[] = [];
+  const { accept, ingest, deliver } = results;
+  if (accept) {
+    rows.push(cpuRow('accept, bare', accept.bare.ok, 'req', accept.bare.cpu));
+    rows.push(cpuRow('accept, product', accept.product.ok, 'req', accept.product.cpu));
+  }
+  if (ingest) {
+    rows.push(cpuRow('ingest, bare', ingest.bare.ok, 'req', ingest.bare.cpu));
+    rows.push(cpuRow('ingest, product', ingest.product.ok, 'req', ingest.product.cpu));
+  }
+  if (deliver) {
+    rows.push(cpuRow('deliver, bare', deliver.bare.messages, 'msg', deliver.bare.cpu));
+    rows.push(cpuRow('deliver, one worker', deliver.one.messages, 'msg', deliver.one.cpu));
+    rows.push(cpuRow('deliver, two workers', deliver.two.messages, 'msg', deliver.two.cpu));
+  }
+  if (rows.length === 0) return '';
+  return [
+    '| run | measured | app process(es) | postgres | redis | stand-in | load generator | other (not ours) | total |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
+
+export function renderReport(results: Results): string {
+  const minutes = results.finishedAt
+    ? ((results.finishedAt.getTime() - results.startedAt.getTime()) / 60_000).toFixed(1)
+    : '?';
+  const lines = [
+    `# Benchmark results, ${results.startedAt.toISOString().slice(0, 16).replace('T', ' ')} UTC`,
+    '',
+    `Machine: ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB; ${Object.entries(results.versions)
+        .map(([name, version]) => `${name} ${version}`)
+        .join(', ')}. Everything (API, worker, Postgres, Redis, the load generator and the ` +
+      `provider stand-in) on this one box; the whole run took ${minutes} min.`,
+    '',
+    `Settings: ${settings.connections} connections, ${settings.durationS} s per HTTP run after a ` +
+      `${settings.warmupS} s warm-up, ${int(settings.messages)} messages per drain, ` +
+      `OUTBOUND_CONCURRENCY=${settings.concurrency}, provider stand-in answering after ` +
+      `${settings.providerDelayMs} ms, LOG_LEVEL=${settings.logLevel}, ${int(settings.poolSize)} ` +
+      `WhatsApp conversations, ${Math.round(settings.ingestNewShare * 100)} % of webhooks from new customers.`,
+    '',
+    summaryTable(results),
+  ];
+  const cpu = cpuTable(results);
+  if (cpu) {
+    lines.push(
+      '',
+      '## Where the CPU went (ms of CPU per request or message, from /proc, measured window only)',
+      '',
+      cpu,
+    );
+  }
+  if (results.growth) {
+    lines.push('', '## Growth: the statements behind the two endpoints (EXPLAIN ANALYZE)', '');
+    lines.push('| rows | statement | plan | execution |', '|---|---|---|---|');
+    for (const point of [results.growth.small, results.growth.large]) {
+      for (const plan of point.plans) {
+        lines.push(
+          `| ${int(point.rows)} | ${plan.name} | ${plan.plan} | ${plan.ms.toFixed(3)} ms |`,
+        );
+      }
+    }
+  }
+  if (results.errors.length > 0) {
+    lines.push('', '## Scenarios that did not finish', '');
+    for (const error of results.errors) {
+      lines.push(`- ${error.scenario}: ${error.message.split('\n')[0]}`);
+    }
+  }
+  lines.push('');
+  return lines.join('\n');
+}

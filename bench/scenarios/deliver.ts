@@ -1,0 +1,185 @@
+import { Queue } from 'bullmq';
+import { v7 as uuidv7 } from 'uuid';
+import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
+import { loadConfig } from '../../src/platform/config/app-config';
+import { OUTBOUND_QUEUE, SEND_MESSAGE_JOB } from '../../src/platform/queue/queue-names';
+import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { db, deleteQueueKeys, insertQueuedMessages, resetDatabase } from '../lib/data';
+import { cpuBetween, cpuSnapshot } from '../lib/cpu';
+import { Child, flushProfiles, runningChildren, sleep, waitFor } from '../lib/processes';
+import { settings } from '../lib/settings';
+import { productEnv, StandIn, startBareWorker, startWorker } from '../lib/stack';
+
+export interface DrainResult {
+  workers: number;
+  messages: number;
+  seconds: number;
+  perSecond: number;
+  /** Messages that did not end `sent` (product) or jobs that failed (bare). */
+  failed: number;
+  /** CPU seconds per part of the box while draining (see cpu.ts). */
+  cpu: Record<string, number>;
+}
+
+export interface DeliverResult {
+  bare: DrainResult;
+  one: DrainResult;
+  two: DrainResult;
+  /** one worker ÷ bare. */
+  ratio: number;
+  /** two workers ÷ one. */
+  speedup: number;
+}
+
+const WARMUP_MESSAGES = 1_000;
+
+function queue(name: string): Queue {
+  return new Queue(name, {
+    connection: redisConnection(settings.redisUrl),
+    prefix: settings.queuePrefix,
+  });
+}
+
+async function finishedCount(q: Queue): Promise<{ done: number; failed: number }> {
+  const counts = await q.getJobCounts('completed', 'failed');
+  return { done: counts.completed + counts.failed, failed: counts.failed };
+}
+
+/**
+ * Jobs go onto a paused queue, the consumers start, and the clock runs from `resume` until every
+ * job has finished: consumer start-up and the enqueueing itself are not timed. A first batch
+ * warms the consumers (JIT, connections) and is not timed either.
+ */
+async function drain(
+  q: Queue,
+  addJobs: (count: number) => Promise<void>,
+  workers: number,
+  count: number,
+): Promise<DrainResult> {
+  await addJobs(WARMUP_MESSAGES);
+  await q.resume();
+  await waitFor(
+    'warm-up jobs',
+    async () => (await finishedCount(q)).done >= WARMUP_MESSAGES,
+    120_000,
+  );
+  await q.pause();
+  const before = await finishedCount(q);
+  await addJobs(count);
+  const cpuBefore = cpuSnapshot();
+  const startedAt = performance.now();
+  await q.resume();
+  const timeoutMs = Math.max(180_000, count * 20);
+  await waitFor(
+    `${count} jobs`,
+    async () => (await finishedCount(q)).done - before.done >= count,
+    timeoutMs,
+    50,
+  );
+  const seconds = (performance.now() - startedAt) / 1000;
+  const cpu = cpuBetween(cpuBefore, cpuSnapshot(), runningChildren());
+  const after = await finishedCount(q);
+  return {
+    workers,
+    messages: count,
+    seconds,
+    perSecond: count / seconds,
+    failed: after.failed - before.failed,
+    cpu,
+  };
+}
+
+async function drainBare(standIn: StandIn, count: number): Promise<DrainResult> {
+  const q = queue('bare-deliver');
+  await q.pause();
+  const worker = await startBareWorker(standIn);
+  try {
+    return await drain(
+      q,
+      async (n) => {
+        for (let start = 0; start < n; start += 1_000) {
+          const jobs = Array.from({ length: Math.min(1_000, n - start) }, () => {
+            const id = uuidv7();
+            return {
+              name: SEND_MESSAGE_JOB,
+              data: { messageId: id, to: '14150000001' },
+              opts: {
+                jobId: id,
+                priority: 2,
+                attempts: 4,
+                removeOnComplete: { age: 24 * 3600, count: 50_000 },
+                removeOnFail: { age: 7 * 24 * 3600 },
+              },
+            };
+          });
+          await q.addBulk(jobs);
+        }
+      },
+      1,
+      count,
+    );
+  } finally {
+    await worker.stop();
+    await q.close();
+  }
+}
+
+async function drainProduct(standIn: StandIn, workerCount: number, count: number) {
+  const conversations = await resetDatabase(settings.poolSize);
+  await deleteQueueKeys();
+  const q = queue(OUTBOUND_QUEUE.whatsapp);
+  // The API's own job options (job id = message id, priority, attempts, retention).
+  const options = new OutboundQueue(loadConfig(productEnv(standIn)), q, q, q, q);
+  await q.pause();
+  const workers: Child[] = [];
+  try {
+    for (let i = 0; i < workerCount; i++) workers.push(await startWorker(standIn, i));
+    const result = await drain(
+      q,
+      async (n) => {
+        const ids = await insertQueuedMessages(conversations, n);
+        for (let start = 0; start < ids.length; start += 1_000) {
+          await q.addBulk(
+            ids.slice(start, start + 1_000).map((id) => ({
+              name: SEND_MESSAGE_JOB,
+              data: { messageId: id },
+              opts: options.jobOptions({ id, channel: 'whatsapp', priority: 'normal' }),
+            })),
+          );
+        }
+      },
+      workerCount,
+      count,
+    );
+    if (settings.profile) await flushProfiles(workers);
+    const { rows } = await db().query<{ unsent: string }>(
+      `SELECT count(*) FILTER (WHERE status <> 'sent') AS unsent FROM messages WHERE direction = 'outbound'`,
+    );
+    return { ...result, failed: Math.max(result.failed, Number(rows[0].unsent)) };
+  } finally {
+    await Promise.all(workers.map((worker) => worker.stop()));
+    await q.close();
+  }
+}
+
+/** 2. N queued messages drained to the 20 ms stand-in: bare BullMQ, one worker, two workers. */
+export async function runDeliver(standIn: StandIn): Promise<DeliverResult> {
+  await resetDatabase(settings.poolSize);
+  await deleteQueueKeys();
+  await standIn.reset();
+  const bare = await drainBare(standIn, settings.messages);
+  await standIn.reset();
+  const one = await drainProduct(standIn, 1, settings.messages);
+  await standIn.reset();
+  await sleep(500);
+  const two = await drainProduct(standIn, 2, settings.messages);
+  await standIn.reset();
+  await deleteQueueKeys();
+  return {
+    bare,
+    one,
+    two,
+    ratio: one.perSecond / bare.perSecond,
+    speedup: two.perSecond / one.perSecond,
+  };
+}
