@@ -12,7 +12,7 @@ export class CreateConversationDto {
   @IsUUID()
   customer_id: string;
 
-  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
+  @ApiProperty({ enum: [...CHANNELS], example: 'whatsapp' })
   @IsIn(CHANNELS)
   channel: Channel;
 
@@ -24,7 +24,7 @@ export class CreateConversationDto {
 }
 
 export class UpdateConversationDto {
-  @ApiProperty({ enum: ['open', 'closed'], example: 'closed' })
+  @ApiProperty({ enum: STATUSES, example: 'closed' })
   @IsIn(STATUSES)
   status: ConversationStatus;
 }
@@ -35,12 +35,12 @@ export class ListConversationsQuery extends PageQuery {
   @IsUUID()
   customer_id?: string;
 
-  @ApiPropertyOptional({ enum: ['open', 'closed'] })
+  @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
   @IsIn(STATUSES)
   status?: ConversationStatus;
 
-  @ApiPropertyOptional({ enum: ['whatsapp', 'sms', 'email', 'web'] })
+  @ApiPropertyOptional({ enum: [...CHANNELS] })
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;

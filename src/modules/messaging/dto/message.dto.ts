@@ -55,11 +55,11 @@ export class CreateMessageDto {
   @IsUUID()
   conversation_id: string;
 
-  @ApiProperty({ enum: ['outbound', 'inbound'], example: 'outbound' })
+  @ApiProperty({ enum: [...DIRECTIONS], example: 'outbound' })
   @IsIn(DIRECTIONS)
   direction: Direction;
 
-  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
+  @ApiProperty({ enum: [...CHANNELS], example: 'whatsapp' })
   @IsIn(CHANNELS)
   channel: Channel;
 
@@ -80,7 +80,7 @@ export class CreateMessageDto {
   @MaxLength(998)
   subject?: string;
 
-  @ApiPropertyOptional({ enum: ['high', 'normal', 'low'], default: 'normal' })
+  @ApiPropertyOptional({ enum: [...PRIORITIES], default: 'normal' })
   @IsOptional()
   @IsIn(PRIORITIES)
   priority?: Priority;
@@ -116,23 +116,13 @@ export class CreateMessageDto {
 
 export class ListMessagesQuery extends PageQuery {
   @ApiPropertyOptional({
-    enum: [
-      'queued',
-      'sending',
-      'retrying',
-      'sent',
-      'delivered',
-      'read',
-      'failed',
-      'expired',
-      'received',
-    ],
+    enum: [...MESSAGE_STATUSES],
   })
   @IsOptional()
   @IsIn(MESSAGE_STATUSES)
   status?: MessageStatus;
 
-  @ApiPropertyOptional({ enum: ['whatsapp', 'sms', 'email', 'web'] })
+  @ApiPropertyOptional({ enum: [...CHANNELS] })
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;
@@ -142,7 +132,7 @@ export class ListMessagesQuery extends PageQuery {
   @IsUUID()
   conversation_id?: string;
 
-  @ApiPropertyOptional({ enum: ['outbound', 'inbound'] })
+  @ApiPropertyOptional({ enum: [...DIRECTIONS] })
   @IsOptional()
   @IsIn(DIRECTIONS)
   direction?: Direction;
@@ -155,9 +145,9 @@ export class MessageResponse {
   conversation_id: string;
   @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   customer_id: string;
-  @ApiProperty({ enum: ['outbound', 'inbound'], example: 'outbound' })
+  @ApiProperty({ enum: [...DIRECTIONS], example: 'outbound' })
   direction: Direction;
-  @ApiProperty({ enum: ['whatsapp', 'sms', 'email', 'web'], example: 'whatsapp' })
+  @ApiProperty({ enum: [...CHANNELS], example: 'whatsapp' })
   channel: Channel;
   @ApiProperty({ type: String, nullable: true, example: 'Your order has shipped.' })
   body: string | null;
@@ -167,20 +157,10 @@ export class MessageResponse {
   template: Message['template'];
   @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
   metadata: Record<string, unknown>;
-  @ApiProperty({ enum: ['high', 'normal', 'low'], example: 'normal' })
+  @ApiProperty({ enum: [...PRIORITIES], example: 'normal' })
   priority: Priority;
   @ApiProperty({
-    enum: [
-      'queued',
-      'sending',
-      'retrying',
-      'sent',
-      'delivered',
-      'read',
-      'failed',
-      'expired',
-      'received',
-    ],
+    enum: [...MESSAGE_STATUSES],
     example: 'queued',
   })
   status: MessageStatus;
