@@ -1,6 +1,6 @@
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '../../../platform/http/pagination';
+import { IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
+import { DEFAULT_PAGE_SIZE, PageLimit } from '../../../platform/http/pagination';
 import type { EventRecord } from '../event-record.entity';
 import type { EventType } from '../event-type';
 
@@ -18,11 +18,7 @@ export class ListEventsQuery {
   @Matches(/^\d{1,15}$/, { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;
 
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_PAGE_SIZE)
+  @PageLimit()
   limit?: number;
 
   @IsOptional()
