@@ -64,6 +64,34 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
       expect(document.paths['/health/ready'].get.security).toEqual([]);
     });
 
+    it('describes what the customer, conversation and message endpoints answer', async () => {
+      const document = (await api.request('GET', '/docs-json')).body;
+      const schemaOf = (path: string, method: string, status: string) =>
+        document.paths[path][method].responses[status].content['application/json'].schema.$ref;
+      expect(schemaOf('/api/customers', 'post', '201')).toBe(
+        '#/components/schemas/CustomerResponse',
+      );
+      expect(schemaOf('/api/customers/{id}', 'get', '200')).toBe(
+        '#/components/schemas/CustomerResponse',
+      );
+      expect(schemaOf('/api/conversations/{id}', 'patch', '200')).toBe(
+        '#/components/schemas/ConversationResponse',
+      );
+      expect(schemaOf('/api/messages/{id}', 'get', '200')).toBe(
+        '#/components/schemas/MessageResponse',
+      );
+      expect(schemaOf('/api/messages/{id}/retry', 'post', '202')).toBe(
+        '#/components/schemas/MessageResponse',
+      );
+      expect(document.components.schemas.CustomerResponse.properties.phone.example).toBe(
+        '+14155550100',
+      );
+      expect(document.components.schemas.ConversationResponse.properties.status.enum).toEqual([
+        'open',
+        'closed',
+      ]);
+    });
+
     it('serves the Swagger UI', async () => {
       const response = await api.request('GET', '/docs');
       expect(response.status).toBe(200);

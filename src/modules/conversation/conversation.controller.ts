@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { Page } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { ConversationService } from './conversation.service';
@@ -15,6 +16,7 @@ export class ConversationController {
   constructor(private readonly conversations: ConversationService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: ConversationResponse })
   async create(@Body() body: CreateConversationDto): Promise<ConversationResponse> {
     return mapConversation(await this.conversations.openConversation(body));
   }
@@ -25,11 +27,13 @@ export class ConversationController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: ConversationResponse })
   async get(@IdParam() id: string): Promise<ConversationResponse> {
     return mapConversation(await this.conversations.getConversation(id));
   }
 
   @Patch(':id')
+  @ApiOkResponse({ type: ConversationResponse })
   async update(
     @IdParam() id: string,
     @Body() body: UpdateConversationDto,

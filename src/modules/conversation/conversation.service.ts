@@ -71,7 +71,8 @@ export class ConversationService {
       builder.andWhere('conversation.customer_id = :customerId', { customerId: query.customer_id });
     }
     if (query.status) builder.andWhere('conversation.status = :status', { status: query.status });
-    if (query.channel) builder.andWhere('conversation.channel = :channel', { channel: query.channel });
+    if (query.channel)
+      builder.andWhere('conversation.channel = :channel', { channel: query.channel });
     return fetchPage(builder, query, mapConversation);
   }
 

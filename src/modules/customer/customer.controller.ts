@@ -1,4 +1,5 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { Page } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { CustomerService } from './customer.service';
@@ -15,6 +16,7 @@ export class CustomerController {
   constructor(private readonly customers: CustomerService) {}
 
   @Post()
+  @ApiCreatedResponse({ type: CustomerResponse })
   async create(@Body() body: CreateCustomerDto): Promise<CustomerResponse> {
     return mapCustomer(await this.customers.createCustomer(body));
   }
@@ -25,15 +27,14 @@ export class CustomerController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: CustomerResponse })
   async get(@IdParam() id: string): Promise<CustomerResponse> {
     return mapCustomer(await this.customers.getCustomer(id));
   }
 
   @Patch(':id')
-  async update(
-    @IdParam() id: string,
-    @Body() body: UpdateCustomerDto,
-  ): Promise<CustomerResponse> {
+  @ApiOkResponse({ type: CustomerResponse })
+  async update(@IdParam() id: string, @Body() body: UpdateCustomerDto): Promise<CustomerResponse> {
     return mapCustomer(await this.customers.updateCustomer(id, body));
   }
 }

@@ -12,4 +12,3 @@ import { CustomerService } from './customer.service';
   exports: [CustomerService],
 })
 export class CustomerModule {}
-

@@ -69,7 +69,8 @@ export class CustomerService {
     const customer = await this.getCustomer(id);
     if (input.name !== undefined) customer.name = input.name;
     if (input.phone !== undefined) customer.phone = input.phone ? this.toE164(input.phone) : null;
-    if (input.email !== undefined) customer.email = input.email ? normalizeEmail(input.email) : null;
+    if (input.email !== undefined)
+      customer.email = input.email ? normalizeEmail(input.email) : null;
     if (input.external_id !== undefined) customer.externalId = input.external_id;
     if (input.metadata !== undefined) customer.metadata = input.metadata;
     return this.customers.save(customer);
@@ -77,8 +78,10 @@ export class CustomerService {
 
   async listCustomers(query: ListCustomersQuery): Promise<Page<CustomerResponse>> {
     const builder = this.customers.createQueryBuilder('customer');
-    if (query.phone) builder.andWhere('customer.phone = :phone', { phone: this.toE164(query.phone) });
-    if (query.email) builder.andWhere('customer.email = :email', { email: normalizeEmail(query.email) });
+    if (query.phone)
+      builder.andWhere('customer.phone = :phone', { phone: this.toE164(query.phone) });
+    if (query.email)
+      builder.andWhere('customer.email = :email', { email: normalizeEmail(query.email) });
     if (query.external_id) {
       builder.andWhere('customer.external_id = :externalId', { externalId: query.external_id });
     }

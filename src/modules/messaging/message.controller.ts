@@ -1,14 +1,5 @@
-import {
-  Body,
-  Controller,
-  Get,
-  Headers,
-  HttpCode,
-  Post,
-  Query,
-  Res,
-} from '@nestjs/common';
-import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader } from '@nestjs/swagger';
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from '../../platform/errors/domain-error';
 import { Page, PageQuery } from '../../platform/http/pagination';
@@ -57,6 +48,7 @@ export class MessageController {
   }
 
   @Get('messages/:id')
+  @ApiOkResponse({ type: MessageResponse })
   async get(@IdParam() id: string): Promise<MessageResponse> {
     return mapMessage(await this.messages.getMessage(id));
   }
@@ -73,6 +65,7 @@ export class MessageController {
 
   @Post('messages/:id/retry')
   @HttpCode(202)
+  @ApiAcceptedResponse({ type: MessageResponse, description: 'queued for a fresh round' })
   async retry(@IdParam() id: string): Promise<MessageResponse> {
     return mapMessage(await this.messages.retryMessage(id));
   }

@@ -46,14 +46,22 @@ export class ListConversationsQuery extends PageQuery {
   channel?: Channel;
 }
 
-export interface ConversationResponse {
+export class ConversationResponse {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e11' })
   id: string;
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   customer_id: string;
+  @ApiProperty({ enum: [...CHANNELS], example: 'whatsapp' })
   channel: Channel;
+  @ApiProperty({ type: String, nullable: true, example: 'Order #1001' })
   subject: string | null;
+  @ApiProperty({ enum: STATUSES, example: 'open' })
   status: ConversationStatus;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_message_at: string | null;
+  @ApiProperty({ format: 'date-time' })
   created_at: string;
+  @ApiProperty({ format: 'date-time' })
   updated_at: string;
 }
 

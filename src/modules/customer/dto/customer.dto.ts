@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsEmail, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
 import type { Customer } from '../customer.entity';
@@ -64,14 +64,22 @@ export class ListCustomersQuery extends PageQuery {
   external_id?: string;
 }
 
-export interface CustomerResponse {
+export class CustomerResponse {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   id: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Ann Lee' })
   name: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '+14155550100', description: 'E.164' })
   phone: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'ann@example.com' })
   email: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'crm-4711' })
   external_id: string | null;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: {} })
   metadata: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time' })
   created_at: string;
+  @ApiProperty({ format: 'date-time' })
   updated_at: string;
 }
 
