@@ -3,8 +3,8 @@ import { sql } from './support/db';
 import { createConversation, createCustomer, uniqueEmail } from './support/factories';
 import {
   basicAuth,
+  expectRefused,
   fixture,
-  inboundEventCount,
   postEmailJson,
   postSendgrid,
   useInboundApi,
@@ -142,18 +142,6 @@ describe('Inbound email webhook (real API and Postgres)', () => {
   });
 
   describe('authentication and malformed payloads: refused, nothing stored', () => {
-    const refused = async (
-      response: Promise<{ status: number; body: any; headers: Headers }>,
-      status: number,
-      message: RegExp,
-    ) => {
-      const before = await inboundEventCount();
-      const result = await response;
-      expect(result.status).toBe(status);
-      expect(result.body.message).toMatch(message);
-      expect(await inboundEventCount()).toBe(before);
-      return result;
-    };
     const valid = () => ({
       from: uniqueEmail(),
       to: 'help@shop.example',
@@ -163,18 +151,18 @@ describe('Inbound email webhook (real API and Postgres)', () => {
     });
 
     it('answers 401 without or with wrong Basic credentials, with a challenge', async () => {
-      const missing = await refused(
+      const missing = await expectRefused(
         postEmailJson(api, valid(), { authorization: '' }),
         401,
         /HTTP Basic/,
       );
       expect(missing.headers.get('www-authenticate')).toMatch(/^Basic/);
-      await refused(
+      await expectRefused(
         postEmailJson(api, valid(), { authorization: basicAuth('wrong') }),
         401,
         /HTTP Basic/,
       );
-      await refused(
+      await expectRefused(
         postSendgrid(api, fixture('sendgrid/inbound-parse.json'), {
           authorization: basicAuth('wrong'),
         }),
@@ -184,7 +172,7 @@ describe('Inbound email webhook (real API and Postgres)', () => {
     });
 
     it('answers 415 for another content type, 400 for broken JSON or missing fields', async () => {
-      await refused(
+      await expectRefused(
         api.request('POST', '/api/webhooks/email', 'from=a', {
           'content-type': 'application/x-www-form-urlencoded',
           authorization: basicAuth(),
@@ -192,7 +180,7 @@ describe('Inbound email webhook (real API and Postgres)', () => {
         415,
         /multipart\/form-data or application\/json/,
       );
-      await refused(
+      await expectRefused(
         api.request('POST', '/api/webhooks/email', '{"from":', {
           'content-type': 'application/json',
           authorization: basicAuth(),
@@ -201,9 +189,9 @@ describe('Inbound email webhook (real API and Postgres)', () => {
         /JSON/,
       );
       const { message_id: _, ...noId } = valid();
-      await refused(postEmailJson(api, noId), 400, /body.message_id is required/);
+      await expectRefused(postEmailJson(api, noId), 400, /body.message_id is required/);
       const { from: __, ...noFrom } = fixture('sendgrid/inbound-parse.json');
-      await refused(postSendgrid(api, noFrom), 400, /form.from is required/);
+      await expectRefused(postSendgrid(api, noFrom), 400, /form.from is required/);
     });
   });
 });

@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { sql } from './support/db';
 import { createConversation } from './support/factories';
 import {
+  expectRefused,
   fixture,
   inboundEventCount,
   postTwilio,
   postWhatsapp,
+  sentOutboundMessage,
   twilioSignature,
   uniqueWaId,
   useInboundApi,
@@ -122,11 +124,7 @@ describe('Inbound Twilio SMS webhooks (real API and Postgres)', () => {
       ],
     ])('answers 403 for a signature %s and stores nothing', async (_, headers, message) => {
       const p = params();
-      const before = await inboundEventCount();
-      const response = await postTwilio(api, '/api/webhooks/sms', p, headers(p));
-      expect(response.status).toBe(403);
-      expect(response.body.message).toMatch(message);
-      expect(await inboundEventCount()).toBe(before);
+      await expectRefused(postTwilio(api, '/api/webhooks/sms', p, headers(p)), 403, message);
       expect(await messagesBySid(p.MessageSid)).toHaveLength(0);
     });
 
@@ -146,18 +144,11 @@ describe('Inbound Twilio SMS webhooks (real API and Postgres)', () => {
   describe('StatusCallback receipts', () => {
     async function sentSms() {
       const conversation = await createConversation(api, 'sms');
-      const created = await api.request('POST', '/api/messages', {
-        conversation_id: conversation.id,
-        direction: 'outbound',
-        channel: 'sms',
-        body: 'Your code is 1234',
-      });
       const messageSid = sid();
-      await sql(
-        `UPDATE messages SET status = 'sent', provider_message_id = $2, sent_at = now() WHERE id = $1`,
-        [created.body.id, messageSid],
-      );
-      return { id: created.body.id as string, sid: messageSid };
+      return {
+        id: await sentOutboundMessage(api, conversation.id, 'sms', messageSid),
+        sid: messageSid,
+      };
     }
     const callback = (messageSid: string, status: string, extra: Record<string, string> = {}) => ({
       ...fixture('twilio/status-callback.json'),

@@ -1,10 +1,11 @@
 import { sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import {
+  expectRefused,
   fixture,
   INBOUND_ENV,
-  inboundEventCount,
   postWhatsapp,
+  sentOutboundMessage,
   uniqueWaId,
   uniqueWamid,
   useInboundApi,
@@ -254,18 +255,6 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
   });
 
   describe('signatures and malformed payloads: refused, nothing stored', () => {
-    const rejected = async (
-      response: Promise<{ status: number; body: any }>,
-      status: number,
-      message: RegExp,
-    ) => {
-      const before = await inboundEventCount();
-      const result = await response;
-      expect(result.status).toBe(status);
-      expect(result.body.message).toMatch(message);
-      expect(await inboundEventCount()).toBe(before);
-    };
-
     it('accepts a valid signature, rejects a missing, wrong or re-serialized one with 401', async () => {
       const payload = whatsappText({ from: uniqueWaId(), body: 'Olá, café?' });
       const id = payload.entry[0].changes[0].value.messages[0].id;
@@ -274,13 +263,13 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
         /[\u0080-\uffff]/g,
         (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
       );
-      await rejected(postWhatsapp(api, raw, { 'x-hub-signature-256': '' }), 401, /missing/);
-      await rejected(
+      await expectRefused(postWhatsapp(api, raw, { 'x-hub-signature-256': '' }), 401, /missing/);
+      await expectRefused(
         postWhatsapp(api, raw, { 'x-hub-signature-256': whatsappSignature(raw, 'wrong-secret') }),
         401,
         /does not match/,
       );
-      await rejected(
+      await expectRefused(
         postWhatsapp(api, JSON.stringify(payload), {
           'x-hub-signature-256': whatsappSignature(raw),
         }),
@@ -296,18 +285,22 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
 
     it('answers 415 for another content type, 400 for broken JSON, 413 for a huge body', async () => {
       const form = 'object=whatsapp_business_account';
-      await rejected(
+      await expectRefused(
         postWhatsapp(api, form, { 'content-type': 'application/x-www-form-urlencoded' }),
         415,
         /application\/json/,
       );
-      await rejected(
+      await expectRefused(
         postWhatsapp(api, form, { 'content-type': 'text/plain' }),
         415,
         /content type/,
       );
-      await rejected(postWhatsapp(api, '{"object": "whatsapp_business_account", '), 400, /JSON/);
-      await rejected(
+      await expectRefused(
+        postWhatsapp(api, '{"object": "whatsapp_business_account", '),
+        400,
+        /JSON/,
+      );
+      await expectRefused(
         postWhatsapp(api, JSON.stringify({ pad: 'x'.repeat(1_100_000) })),
         413,
         /too large/i,
@@ -348,7 +341,7 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
       ],
       ['a JSON array', [], /body must be an object/],
     ])('answers 400 for %s, naming the field', async (_, payload, message) => {
-      await rejected(postWhatsapp(api, payload), 400, message);
+      await expectRefused(postWhatsapp(api, payload), 400, message);
     });
   });
 
@@ -356,19 +349,15 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
     /** An outbound message as the worker leaves it after a successful send. */
     async function sentMessage() {
       const conversation = await createConversation(api, 'whatsapp');
-      const created = await api.request('POST', '/api/messages', {
-        conversation_id: conversation.id,
-        direction: 'outbound',
-        channel: 'whatsapp',
-        body: 'Your order shipped',
-      });
       const wamid = uniqueWamid();
-      await sql(
-        `UPDATE messages SET status = 'sent', provider_message_id = $2, sent_at = to_timestamp(1750260000)
-          WHERE id = $1`,
-        [created.body.id, wamid],
+      const id = await sentOutboundMessage(
+        api,
+        conversation.id,
+        'whatsapp',
+        wamid,
+        new Date(1750260000 * 1000),
       );
-      return { id: created.body.id as string, wamid };
+      return { id, wamid };
     }
     const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
     const receipts = async (id: string) =>

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
-import { ApiHarness, startApi } from './api-harness';
+import { ApiHarness, ApiResponse, startApi } from './api-harness';
 import { closeDb, sql } from './db';
 import { testEnv } from './test-env';
 
@@ -199,4 +199,47 @@ export function useInboundApi(overrides: Record<string, string> = {}): ApiHarnes
 export async function inboundEventCount(): Promise<number> {
   const [row] = await sql<{ n: number }>('SELECT count(*)::int AS n FROM inbound_events');
   return row.n;
+}
+
+/**
+ * A webhook the API must refuse: awaits the answer, checks its status and message (a RegExp is
+ * matched, a string compared whole), and that no raw event was kept.
+ */
+export async function expectRefused(
+  response: Promise<ApiResponse>,
+  status: number,
+  message: RegExp | string,
+): Promise<ApiResponse> {
+  const before = await inboundEventCount();
+  const result = await response;
+  expect(result.status).toBe(status);
+  if (typeof message === 'string') expect(result.body.message).toBe(message);
+  else expect(result.body.message).toMatch(message);
+  expect(await inboundEventCount()).toBe(before);
+  return result;
+}
+
+/**
+ * An outbound message as the worker leaves it after a successful send: created through the API,
+ * then marked sent under the provider's id, so receipts and replies have something to find.
+ */
+export async function sentOutboundMessage(
+  api: ApiHarness,
+  conversationId: string,
+  channel: string,
+  providerMessageId: string,
+  sentAt = new Date(),
+): Promise<string> {
+  const created = await api.request('POST', '/api/messages', {
+    conversation_id: conversationId,
+    direction: 'outbound',
+    channel,
+    body: 'Your order shipped',
+  });
+  if (created.status !== 202) throw new Error(`message not created: ${created.text}`);
+  await sql(
+    `UPDATE messages SET status = 'sent', provider_message_id = $2, sent_at = $3 WHERE id = $1`,
+    [created.body.id, providerMessageId, sentAt],
+  );
+  return created.body.id;
 }
