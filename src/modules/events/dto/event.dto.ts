@@ -1,10 +1,9 @@
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
-import { DEFAULT_PAGE_SIZE, PageLimit } from '../../../platform/http/pagination';
+import { PageLimit } from '../../../platform/http/pagination';
 import type { EventRecord } from '../event-record.entity';
 import type { EventType } from '../event-type';
 
-export { DEFAULT_PAGE_SIZE as DEFAULT_EVENT_PAGE_SIZE };
 
 /** `?after=SEQ` (or the list convention's `?cursor=`), oldest first, as a log is read. */
 export class ListEventsQuery {
