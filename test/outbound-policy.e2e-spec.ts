@@ -45,7 +45,9 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
     const requests = await stack.twilio.waitForAccepted(12, 20_000);
     const times = requests.map((request) => request.receivedAt);
     const offsets = times.map((t) => t - times[0]);
-    process.stdout.write(`rate limit 4/s over two workers: provider request offsets ${offsets.join(',')} ms\n`);
+    process.stdout.write(
+      `rate limit 4/s over two workers: provider request offsets ${offsets.join(',')} ms\n`,
+    );
     // Windows of one second hold at most four sends, so any five consecutive sends straddle a
     // window boundary. The margin absorbs the time a window's first job spends before its request
     // reaches the stand-in on a loaded machine; unlimited, all twelve arrive within ~50 ms.
@@ -91,7 +93,10 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
   const openWhatsappWindow = async () => {
     const conversation = await createConversation(stack.api, 'whatsapp');
     const inbound = await stack.api.request('POST', '/api/messages', {
-      conversation_id: conversation.id, direction: 'inbound', channel: 'whatsapp', body: 'hi',
+      conversation_id: conversation.id,
+      direction: 'inbound',
+      channel: 'whatsapp',
+      body: 'hi',
     });
     expect(inbound.status).toBe(201);
     return conversation;
@@ -108,21 +113,35 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
     it('refuses free text with 422 whatsapp_window_closed when the customer last wrote over 24 h ago, queuing nothing', async () => {
       const conversation = await createConversation(stack.api, 'whatsapp');
       const never = await stack.api.request('POST', '/api/messages', {
-        conversation_id: conversation.id, direction: 'outbound', channel: 'whatsapp', body: 'Hello?',
+        conversation_id: conversation.id,
+        direction: 'outbound',
+        channel: 'whatsapp',
+        body: 'Hello?',
       });
       expect(never.status).toBe(422);
       expect(never.body).toMatchObject({ statusCode: 422, error: 'whatsapp_window_closed' });
 
       const inbound = await stack.api.request('POST', '/api/messages', {
-        conversation_id: conversation.id, direction: 'inbound', channel: 'whatsapp', body: 'old message',
+        conversation_id: conversation.id,
+        direction: 'inbound',
+        channel: 'whatsapp',
+        body: 'old message',
       });
-      await sql(`UPDATE messages SET created_at = now() - interval '25 hours' WHERE id = $1`, [inbound.body.id]);
+      await sql(`UPDATE messages SET created_at = now() - interval '25 hours' WHERE id = $1`, [
+        inbound.body.id,
+      ]);
       const stale = await stack.api.request('POST', '/api/messages', {
-        conversation_id: conversation.id, direction: 'outbound', channel: 'whatsapp', body: 'Hello?',
+        conversation_id: conversation.id,
+        direction: 'outbound',
+        channel: 'whatsapp',
+        body: 'Hello?',
       });
       expect(stale.status).toBe(422);
       expect(stale.body.message).toContain('more than 24 h ago');
-      const rows = await sql(`SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`, [conversation.id]);
+      const rows = await sql(
+        `SELECT id FROM messages WHERE conversation_id = $1 AND direction = 'outbound'`,
+        [conversation.id],
+      );
       expect(rows).toHaveLength(0);
     });
 
@@ -139,9 +158,22 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
     });
   });
 
+  it('marks email "sent" by the development log mailer as such, and sends nothing over SMTP', async () => {
+    await stack.startWorker({ MAIL_MAILER: 'log' });
+    const conversation = await createConversation(stack.api, 'email');
+    const message = await stack.send(conversation.id, 'email', { body: 'Receipt attached' });
+    const sent = await stack.waitForStatus(message.id, ['sent']);
+    expect(sent.metadata).toEqual({ delivery_driver: 'log' });
+    expect(stack.workers[0].output()).toContain('MAIL_MAILER=log: email not sent, only logged');
+    expect(stack.smtp.messages).toHaveLength(0);
+  });
+
   it('expires a message not sent within validity_seconds instead of sending it late', async () => {
     const conversation = await createConversation(stack.api, 'sms');
-    const message = await stack.send(conversation.id, 'sms', { body: 'Your code is 1234', validity_seconds: 1 });
+    const message = await stack.send(conversation.id, 'sms', {
+      body: 'Your code is 1234',
+      validity_seconds: 1,
+    });
     expect(message.expires_at).not.toBeNull();
     await new Promise((resolve) => setTimeout(resolve, 1_300));
 
