@@ -16,8 +16,3 @@ export function normalizePhone(input: string, defaultCountry: string): string | 
   const international = parsePhoneNumberFromString(`+${trimmed.replace(/\D/g, '')}`);
   return international?.isPossible() ? international.number : null;
 }
-
-/** For logs: enough to tell numbers apart, not enough to dial one. */
-export function maskPhone(phone: string): string {
-  return phone.length <= 6 ? '***' : `${phone.slice(0, 3)}***${phone.slice(-2)}`;
-}

@@ -17,9 +17,6 @@ export type Direction = (typeof DIRECTIONS)[number];
 export const PRIORITIES = ['high', 'normal', 'low'] as const;
 export type Priority = (typeof PRIORITIES)[number];
 
-/** Outbound messages the worker still owes a send. */
-export const PENDING_STATUSES: readonly MessageStatus[] = ['queued', 'sending', 'retrying'];
-
 /** Outbound messages a person may send again through POST /api/messages/:id/retry. */
 export const RETRYABLE_STATUSES: readonly MessageStatus[] = ['failed', 'expired'];
 
