@@ -6,11 +6,10 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
 import { fetchPage, Page, PageQuery } from '../../platform/http/pagination';
 import type { JsonObject } from '../../platform/database/json';
+import { PreparedSql } from '../../platform/database/prepared-sql';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
-import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
-import { Customer } from '../customer/customer.entity';
 import { CustomerService } from '../customer/customer.service';
 import { EventLog } from '../events/event-log';
 import { requestHash } from './canonical-json';
@@ -27,6 +26,7 @@ import { MessageAttempt } from './message-attempt.entity';
 import { RETRYABLE_STATUSES } from './message-status';
 import { Message } from './message.entity';
 import { newMessage } from './new-message';
+import { ACCEPT_MESSAGE, ACCEPT_MESSAGE_WITH_KEY } from './accept-message.sql';
 import { OutboundQueue } from './outbound.queue';
 
 export interface NewInboundMessage {
@@ -56,11 +56,13 @@ export class MessageService {
     private readonly outboundQueue: OutboundQueue,
     private readonly metrics: AppMetrics,
     private readonly eventLog: EventLog,
+    private readonly sql: PreparedSql,
   ) {}
 
   /**
    * Stores the message and, for outbound, queues its send. The row is committed before the job
-   * exists, so a Redis outage delays a message but never loses it.
+   * exists, so a Redis outage delays a message but never loses it. The store is one statement
+   * (see accept-message.sql.ts): this is the API's busiest path.
    */
   async createMessage(input: CreateMessageDto, idempotencyKey?: string): Promise<CreatedMessage> {
     const hash = idempotencyKey ? requestHash(input) : undefined;
@@ -69,36 +71,30 @@ export class MessageService {
       if (earlier) return earlier;
     }
 
-    let created: CreatedMessage;
+    const draft = this.draftMessage(input);
+    const statusCode = draft.direction === 'outbound' ? 202 : 201;
+    let stored: Pick<StoredRow, 'customer_id' | 'subject' | 'recipient'> | undefined;
     try {
-      created = await this.dataSource.transaction(async (manager) => {
-        const message = await this.buildMessage(input, manager);
-        await manager.insert(Message, message);
-        await this.conversations.recordMessageAt(
-          message.conversationId,
-          message.createdAt,
-          manager,
-        );
-        const response = {
-          statusCode: message.direction === 'outbound' ? 202 : 201,
-          body: mapMessage(message),
-        };
-        await this.eventLog.append(manager, {
-          type: 'message.created',
-          conversationId: message.conversationId,
-          data: response.body,
-        });
-        if (idempotencyKey) {
-          await manager.insert(IdempotencyKey, {
-            key: idempotencyKey,
-            requestHash: hash!,
-            messageId: message.id,
-            responseStatus: response.statusCode,
-            responseBody: response.body,
-          });
-        }
-        return response;
-      });
+      [stored] = await this.sql.rows<StoredRow>(
+        idempotencyKey ? ACCEPT_MESSAGE_WITH_KEY : ACCEPT_MESSAGE,
+        [
+          draft.id,
+          draft.conversationId,
+          draft.direction,
+          draft.channel,
+          draft.body,
+          draft.subject,
+          draft.template && JSON.stringify(draft.template),
+          JSON.stringify(draft.metadata),
+          draft.recipient,
+          draft.priority,
+          draft.status,
+          draft.expiresAt,
+          draft.createdAt,
+          this.replyWindowStart(input, draft.createdAt),
+          ...(idempotencyKey ? [idempotencyKey, hash, statusCode] : []),
+        ],
+      );
     } catch (error) {
       // Two requests with one key raced: the loser answers with the winner's response.
       const earlier =
@@ -108,11 +104,21 @@ export class MessageService {
       if (earlier) return earlier;
       throw error;
     }
+    if (!stored) throw await this.whyNotAccepted(input);
 
-    const { channel, direction, status } = created.body;
-    this.metrics.messages.inc({ channel, direction, status });
-    if (direction === 'outbound') await this.outboundQueue.enqueueOrDefer(created.body);
-    return created;
+    const body = mapMessage({
+      ...draft,
+      customerId: stored.customer_id,
+      subject: stored.subject,
+      recipient: stored.recipient,
+    });
+    this.metrics.messages.inc({
+      channel: body.channel,
+      direction: body.direction,
+      status: body.status,
+    });
+    if (body.direction === 'outbound') await this.outboundQueue.enqueueOrDefer(body);
+    return { statusCode, body };
   }
 
   async getMessage(id: string, manager?: EntityManager): Promise<Message> {
@@ -273,14 +279,8 @@ export class MessageService {
     return stored;
   }
 
-  private async buildMessage(input: CreateMessageDto, manager: EntityManager): Promise<Message> {
-    const conversation = await this.conversations.getConversation(input.conversation_id, manager);
-    if (conversation.channel !== input.channel) {
-      throw new DomainError(
-        'channel_mismatch',
-        `conversation ${conversation.id} is on ${conversation.channel}, not ${input.channel}`,
-      );
-    }
+  /** The row as far as the request alone decides it; the statement fills in the customer. */
+  private draftMessage(input: CreateMessageDto): Message {
     const outbound = input.direction === 'outbound';
     if (input.template && (input.channel !== 'whatsapp' || !outbound)) {
       throw new DomainError('invalid_input', 'template is only for outbound whatsapp messages');
@@ -293,24 +293,19 @@ export class MessageService {
           : 'body is required',
       );
     }
-    const customer = await this.customers.getCustomer(conversation.customerId, manager);
-    if (outbound && input.channel === 'whatsapp' && !input.template) {
-      await this.assertWhatsappWindowOpen(customer.id, manager);
-    }
-
     const now = new Date();
     return newMessage(
       {
-        conversationId: conversation.id,
-        customerId: customer.id,
+        conversationId: input.conversation_id,
+        customerId: '',
         direction: input.direction,
         channel: input.channel,
         status: outbound ? 'queued' : 'received',
         body: input.body ?? null,
-        subject: input.subject ?? (input.channel === 'email' ? conversation.subject : null) ?? null,
+        subject: input.subject ?? null,
         template: input.template ?? null,
         metadata: input.metadata ?? {},
-        recipient: outbound ? this.resolveRecipient(input, conversation, customer) : null,
+        recipient: outbound ? this.explicitRecipient(input) : null,
         priority: input.priority ?? 'normal',
         expiresAt: input.validity_seconds
           ? new Date(now.getTime() + input.validity_seconds * 1000)
@@ -320,53 +315,57 @@ export class MessageService {
     );
   }
 
-  /** metadata.recipient wins; otherwise the customer's address on the conversation's channel. */
-  private resolveRecipient(
-    input: CreateMessageDto,
-    conversation: Conversation,
-    customer: Customer,
-  ): string | null {
+  /** metadata.recipient, when given, wins over the customer's address on the channel. */
+  private explicitRecipient(input: CreateMessageDto): string | null {
     const explicit = input.metadata?.recipient;
-    if (explicit !== undefined) {
-      if (typeof explicit !== 'string' || !explicit.trim()) {
-        throw new DomainError('invalid_input', 'metadata.recipient must be a non-empty string');
-      }
-      if (conversation.channel === 'whatsapp' || conversation.channel === 'sms') {
-        return this.customers.toE164(explicit);
-      }
-      return explicit.trim();
+    if (explicit === undefined) return null;
+    if (typeof explicit !== 'string' || !explicit.trim()) {
+      throw new DomainError('invalid_input', 'metadata.recipient must be a non-empty string');
     }
-    switch (conversation.channel) {
-      case 'whatsapp':
-      case 'sms':
-        return customer.phone;
-      case 'email':
-        return customer.email;
-      case 'web':
-        return customer.externalId;
-    }
+    return input.channel === 'whatsapp' || input.channel === 'sms'
+      ? this.customers.toE164(explicit)
+      : explicit.trim();
   }
 
-  private async assertWhatsappWindowOpen(
-    customerId: string,
-    manager: EntityManager,
-  ): Promise<void> {
+  /** Free text on WhatsApp needs an inbound message after this instant; null: no such rule. */
+  private replyWindowStart(input: CreateMessageDto, now: Date): Date | null {
     const hours = this.config.whatsapp.replyWindowHours;
-    if (hours === 0) return;
-    const [row] = await manager.query(
+    const needsWindow =
+      input.direction === 'outbound' && input.channel === 'whatsapp' && !input.template;
+    return needsWindow && hours > 0 ? new Date(now.getTime() - hours * 3600_000) : null;
+  }
+
+  /** The error for a message the accept statement did not store, read again to name it. */
+  private async whyNotAccepted(input: CreateMessageDto): Promise<DomainError> {
+    const conversation = await this.conversations.getConversation(input.conversation_id);
+    if (conversation.channel !== input.channel) {
+      return new DomainError(
+        'channel_mismatch',
+        `conversation ${conversation.id} is on ${conversation.channel}, not ${input.channel}`,
+      );
+    }
+    if (this.replyWindowStart(input, new Date())) {
+      const closed = await this.whatsappWindowClosed(conversation.customerId);
+      if (closed) return closed;
+    }
+    return new DomainError('invalid_state', `conversation ${conversation.id} changed; try again`);
+  }
+
+  private async whatsappWindowClosed(customerId: string): Promise<DomainError | null> {
+    const hours = this.config.whatsapp.replyWindowHours;
+    const [row] = await this.dataSource.query(
       `SELECT max(created_at) AS last_inbound_at FROM messages
         WHERE customer_id = $1 AND channel = 'whatsapp' AND direction = 'inbound'`,
       [customerId],
     );
     const lastInboundAt: Date | null = row?.last_inbound_at ?? null;
-    if (!lastInboundAt || Date.now() - lastInboundAt.getTime() >= hours * 3600_000) {
-      throw new DomainError(
-        'whatsapp_window_closed',
-        lastInboundAt
-          ? `the customer last wrote on WhatsApp at ${lastInboundAt.toISOString()}, more than ${hours} h ago; send a template instead`
-          : `the customer has never written on WhatsApp; free text needs a reply window of ${hours} h, send a template instead`,
-      );
-    }
+    if (lastInboundAt && Date.now() - lastInboundAt.getTime() < hours * 3600_000) return null;
+    return new DomainError(
+      'whatsapp_window_closed',
+      lastInboundAt
+        ? `the customer last wrote on WhatsApp at ${lastInboundAt.toISOString()}, more than ${hours} h ago; send a template instead`
+        : `the customer has never written on WhatsApp; free text needs a reply window of ${hours} h, send a template instead`,
+    );
   }
 
   private async findIdempotentResponse(
@@ -383,6 +382,12 @@ export class MessageService {
     }
     return { statusCode: earlier.responseStatus, body: earlier.responseBody as MessageResponse };
   }
+}
+
+interface StoredRow {
+  customer_id: string;
+  subject: string | null;
+  recipient: string | null;
 }
 
 function isUniqueViolation(error: unknown): boolean {

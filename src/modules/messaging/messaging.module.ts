@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PreparedSqlModule } from '../../platform/database/prepared-sql';
 import { QueueModule } from '../../platform/queue/queue.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
@@ -21,6 +22,7 @@ import { ReceiptService } from './receipt.service';
     CustomerModule,
     ConversationModule,
     EventLogModule,
+    PreparedSqlModule,
   ],
   controllers: [MessageController],
   providers: [MessageService, OutboundQueue, DeliveryLedger, ReceiptService],

@@ -79,7 +79,10 @@ export class OutboundQueue {
   async enqueueOrDefer(message: Enqueueable, replaceFinished = false): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('Redis did not answer in time')), ENQUEUE_TIMEOUT_MS);
+      timer = setTimeout(
+        () => reject(new Error('Redis did not answer in time')),
+        ENQUEUE_TIMEOUT_MS,
+      );
     });
     try {
       await Promise.race([this.enqueue(message, replaceFinished), timeout]);
