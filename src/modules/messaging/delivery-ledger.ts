@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { PreparedSql, statement } from '../../platform/database/prepared-sql';
 import type { Channel } from '../conversation/channel';
 import { appendEventsSql } from '../events/append-events.sql';
 import { messageJsonSql } from './dto/message-json.sql';
@@ -47,7 +46,7 @@ const PREVIOUS_STATUS = `(SELECT status AS previous_status FROM messages WHERE i
  * A status UPDATE (joined with PREVIOUS_STATUS) that appends its message.updated event in the
  * same statement, so the event commits exactly when the change does. `ctes` run before it.
  */
-function withUpdatedEvent(update: string, ctes = ''): string {
+function withUpdatedEvent(update: string, ctes = '', returning = '*'): string {
   return `WITH ${ctes}
      changed AS (${update} RETURNING messages.*, previous.previous_status),
      updated_event AS (${appendEventsSql(
@@ -55,7 +54,131 @@ function withUpdatedEvent(update: string, ctes = ''): string {
                ${messageJsonSql('changed')} AS data
           FROM changed`,
      )})
-   SELECT * FROM changed`;
+   SELECT ${returning} FROM changed`;
+}
+
+/**
+ * The attempt row and the status change in one statement: $1 message id, $2..$7 the attempt,
+ * $8 its error, then the statement's own parameters.
+ */
+function withAttempt(update: string): string {
+  return withUpdatedEvent(
+    update,
+    `attempt AS (
+       INSERT INTO message_attempts
+         (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
+     ),`,
+  );
+}
+
+/**
+ * The claim is committed without waiting for its WAL flush (synchronous_commit off for this
+ * one transaction). Losing it takes a Postgres crash between the claim and the outcome, and the
+ * outcome is written with a normal commit, whose flush covers the claim's earlier WAL too. A
+ * lost claim leaves the message queued or retrying, so it is sent again: the same outcome as a
+ * worker that dies mid-send with a durable claim. What it saves is one WAL flush per message,
+ * which on one box with 20 sends in flight is what the worker waits on most.
+ */
+const CLAIM = statement(
+  'ledger-claim',
+  withUpdatedEvent(
+    `UPDATE messages SET status = 'sending', attempt_count = attempt_count + 1, updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'retrying', 'sending')`,
+    '',
+    `id, conversation_id, channel, recipient, body, subject, template, created_at, expires_at,
+     attempt_count, set_config('synchronous_commit', 'off', true) AS commit_mode`,
+  ),
+);
+
+const RECORD_SENT = statement(
+  'ledger-record-sent',
+  withAttempt(
+    `UPDATE messages SET status = 'sent', provider_message_id = $9, sent_at = now(),
+            last_error = NULL, next_attempt_at = NULL, metadata = metadata || $10::jsonb,
+            updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND status = 'sending'`,
+  ),
+);
+
+const RECORD_RETRY = statement(
+  'ledger-record-retry',
+  withAttempt(
+    `UPDATE messages SET status = 'retrying', last_error = $8, next_attempt_at = $9,
+            updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND status = 'sending'`,
+  ),
+);
+
+const RECORD_FAILURE = statement(
+  'ledger-record-failure',
+  withAttempt(
+    `UPDATE messages SET status = 'failed', last_error = $9, failed_at = now(),
+            next_attempt_at = NULL, updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND status = 'sending'`,
+  ),
+);
+
+const EXPIRE = statement(
+  'ledger-expire',
+  withUpdatedEvent(
+    `UPDATE messages SET status = 'expired', last_error = $2, next_attempt_at = NULL,
+            updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+    '',
+    'id',
+  ),
+);
+
+const FAIL_IF_PENDING = statement(
+  'ledger-fail-if-pending',
+  withUpdatedEvent(
+    `UPDATE messages SET status = 'failed', last_error = $2, failed_at = now(),
+            next_attempt_at = NULL, updated_at = now()
+       FROM ${PREVIOUS_STATUS}
+      WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
+    '',
+    'id',
+  ),
+);
+
+const FIND_STALE_PENDING = statement(
+  'ledger-find-stale-pending',
+  `SELECT id, channel, priority, status, updated_at AS "updatedAt" FROM messages
+    WHERE status IN ('queued', 'retrying', 'sending')
+      AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+    ORDER BY updated_at LIMIT $2`,
+);
+
+interface ClaimedRow {
+  id: string;
+  conversation_id: string;
+  channel: Channel;
+  recipient: string | null;
+  body: string | null;
+  subject: string | null;
+  template: MessageTemplate | null;
+  created_at: Date;
+  expires_at: Date | null;
+  attempt_count: number;
+}
+
+function attemptValues(id: string, attempt: AttemptRecord): unknown[] {
+  return [
+    id,
+    attempt.attempt,
+    attempt.startedAt,
+    attempt.finishedAt,
+    attempt.outcome,
+    attempt.httpStatus ?? null,
+    attempt.finishedAt.getTime() - attempt.startedAt.getTime(),
+    attempt.error ?? null,
+  ];
 }
 
 /**
@@ -65,19 +188,11 @@ function withUpdatedEvent(update: string, ctes = ''): string {
  */
 @Injectable()
 export class DeliveryLedger {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(private readonly sql: PreparedSql) {}
 
   /** queued/retrying → sending; also takes `sending` back after a worker died mid-send. */
   async claimForSending(id: string): Promise<ClaimedMessage | null> {
-    const rows = await this.dataSource.query(
-      withUpdatedEvent(
-        `UPDATE messages SET status = 'sending', attempt_count = attempt_count + 1, updated_at = now()
-           FROM ${PREVIOUS_STATUS}
-          WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'retrying', 'sending')`,
-      ),
-      [id],
-    );
-    const row = rows?.[0];
+    const [row] = await this.sql.rows<ClaimedRow>(CLAIM, [id]);
     if (!row) return null;
     return {
       id: row.id,
@@ -99,110 +214,34 @@ export class DeliveryLedger {
     providerMessageId: string,
     metadata: Record<string, unknown> = {},
   ): Promise<void> {
-    await this.withAttempt(
-      attempt,
-      id,
-      `UPDATE messages SET status = 'sent', provider_message_id = $9, sent_at = now(),
-              last_error = NULL, next_attempt_at = NULL, metadata = metadata || $10::jsonb,
-              updated_at = now()
-         FROM ${PREVIOUS_STATUS}
-        WHERE id = $1 AND status = 'sending'`,
-      [providerMessageId, JSON.stringify(metadata)],
-    );
+    await this.sql.rows(RECORD_SENT, [
+      ...attemptValues(id, attempt),
+      providerMessageId,
+      JSON.stringify(metadata),
+    ]);
   }
 
   async recordRetry(id: string, attempt: AttemptRecord, nextAttemptAt: Date): Promise<void> {
-    await this.withAttempt(
-      attempt,
-      id,
-      `UPDATE messages SET status = 'retrying', last_error = $8, next_attempt_at = $9,
-              updated_at = now()
-         FROM ${PREVIOUS_STATUS}
-        WHERE id = $1 AND status = 'sending'`,
-      [nextAttemptAt],
-    );
+    await this.sql.rows(RECORD_RETRY, [...attemptValues(id, attempt), nextAttemptAt]);
   }
 
   /** `lastError` sums up the whole round, where the attempt keeps this try's own error. */
   async recordFailure(id: string, attempt: AttemptRecord, lastError: string): Promise<void> {
-    await this.withAttempt(
-      attempt,
-      id,
-      `UPDATE messages SET status = 'failed', last_error = $9, failed_at = now(),
-              next_attempt_at = NULL, updated_at = now()
-         FROM ${PREVIOUS_STATUS}
-        WHERE id = $1 AND status = 'sending'`,
-      [lastError],
-    );
+    await this.sql.rows(RECORD_FAILURE, [...attemptValues(id, attempt), lastError]);
   }
 
   async expire(id: string, reason: string): Promise<void> {
-    await this.dataSource.query(
-      withUpdatedEvent(
-        `UPDATE messages SET status = 'expired', last_error = $2, next_attempt_at = NULL,
-                updated_at = now()
-           FROM ${PREVIOUS_STATUS}
-          WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
-      ),
-      [id, reason],
-    );
+    await this.sql.rows(EXPIRE, [id, reason]);
   }
 
   /** For jobs BullMQ gave up on outside our processor (stalled too often, lost lock). */
   async failIfPending(id: string, reason: string): Promise<boolean> {
-    const rows = await this.dataSource.query(
-      withUpdatedEvent(
-        `UPDATE messages SET status = 'failed', last_error = $2, failed_at = now(),
-                next_attempt_at = NULL, updated_at = now()
-           FROM ${PREVIOUS_STATUS}
-          WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
-      ),
-      [id, reason],
-    );
+    const rows = await this.sql.rows(FAIL_IF_PENDING, [id, reason]);
     return rows.length > 0;
   }
 
   /** Outbound messages still owed a send whose row has not moved for `olderThanMs`. */
   async findStalePending(olderThanMs: number, limit: number): Promise<PendingMessage[]> {
-    return this.dataSource.query(
-      `SELECT id, channel, priority, status, updated_at AS "updatedAt" FROM messages
-        WHERE status IN ('queued', 'retrying', 'sending')
-          AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
-        ORDER BY updated_at LIMIT $2`,
-      [olderThanMs, limit],
-    );
-  }
-
-  /**
-   * The attempt row and the status change in one statement: $1 message id, $2..$7 the attempt,
-   * $8 its error, then the statement's own parameters.
-   */
-  private async withAttempt(
-    attempt: AttemptRecord,
-    id: string,
-    update: string,
-    extra: unknown[] = [],
-  ): Promise<void> {
-    await this.dataSource.query(
-      withUpdatedEvent(
-        update,
-        `attempt AS (
-           INSERT INTO message_attempts
-             (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
-           VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
-         ),`,
-      ),
-      [
-        id,
-        attempt.attempt,
-        attempt.startedAt,
-        attempt.finishedAt,
-        attempt.outcome,
-        attempt.httpStatus ?? null,
-        attempt.finishedAt.getTime() - attempt.startedAt.getTime(),
-        attempt.error ?? null,
-        ...extra,
-      ],
-    );
+    return this.sql.rows<PendingMessage>(FIND_STALE_PENDING, [olderThanMs, limit]);
   }
 }
