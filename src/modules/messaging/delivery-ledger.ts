@@ -39,16 +39,40 @@ export interface PendingMessage {
   updatedAt: Date;
 }
 
-/** Joined into each status UPDATE, so that its RETURNING can tell the status it replaced. */
-const PREVIOUS_STATUS = `(SELECT status AS previous_status FROM messages WHERE id = $1 FOR UPDATE) AS previous`;
+const PENDING = `'queued', 'retrying', 'sending'`;
+
+interface TransitionOptions {
+  /** CTEs that run before the update, each followed by a comma. */
+  ctes?: string;
+  /** The statement's result columns. */
+  returning?: string;
+}
 
 /**
- * A status UPDATE (joined with PREVIOUS_STATUS) that appends its message.updated event in the
- * same statement, so the event commits exactly when the change does. `ctes` run before it.
+ * One status change of outbound message $1 as one statement: `set` applies only when the
+ * message is in one of the `from` statuses, and its message.updated event (with the status it
+ * replaced) is appended in the same statement, so the event commits exactly when the change does.
+ *
+ * The status is checked on the row read with FOR UPDATE, never in the UPDATE's own WHERE: the
+ * lock makes it the status really replaced, even when another change commits in between, and the
+ * UPDATE then names nothing but the primary key. MATERIALIZED keeps the status test out of the
+ * locking read too. A status test next to `id = $1` lets Postgres pick messages_pending_idx
+ * (whose predicate it implies) for a prepared statement's generic plan and walk the whole backlog
+ * for each message: measured at 9 904 and 19 999 rows per update in a 20 000-message drain,
+ * while the statistics still described the table before the backlog.
  */
-function withUpdatedEvent(update: string, ctes = '', returning = '*'): string {
+function transition(
+  set: string,
+  from: string,
+  { ctes = '', returning = '*' }: TransitionOptions = {},
+): string {
   return `WITH ${ctes}
-     changed AS (${update} RETURNING messages.*, previous.previous_status),
+     previous AS MATERIALIZED (SELECT status, direction FROM messages WHERE id = $1 FOR UPDATE),
+     changed AS (
+       UPDATE messages SET ${set}, updated_at = now()
+         FROM previous
+        WHERE messages.id = $1 AND previous.direction = 'outbound' AND previous.status IN (${from})
+       RETURNING messages.*, previous.status AS previous_status),
      updated_event AS (${appendEventsSql(
        `SELECT 'message.updated' AS type, conversation_id, previous_status,
                ${messageJsonSql('changed')} AS data
@@ -58,99 +82,74 @@ function withUpdatedEvent(update: string, ctes = '', returning = '*'): string {
 }
 
 /**
- * The attempt row and the status change in one statement: $1 message id, $2..$7 the attempt,
- * $8 its error, then the statement's own parameters.
+ * The outcome of a try: its attempt row and the status change from `sending` in one statement.
+ * $1 message id, $2..$7 the attempt, $8 its error, then the statement's own parameters.
  */
-function withAttempt(update: string): string {
-  return withUpdatedEvent(
-    update,
-    `attempt AS (
+function outcome(set: string): string {
+  return transition(set, `'sending'`, {
+    ctes: `attempt AS (
        INSERT INTO message_attempts
          (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
      ),`,
-  );
+  });
 }
 
 /**
- * The claim is committed without waiting for its WAL flush (synchronous_commit off for this
- * one transaction). Losing it takes a Postgres crash between the claim and the outcome, and the
- * outcome is written with a normal commit, whose flush covers the claim's earlier WAL too. A
- * lost claim leaves the message queued or retrying, so it is sent again: the same outcome as a
- * worker that dies mid-send with a durable claim. What it saves is one WAL flush per message,
- * which on one box with 20 sends in flight is what the worker waits on most.
+ * queued/retrying → sending, and `sending` again after a worker died mid-send. The claim is
+ * committed without waiting for its WAL flush (synchronous_commit off for this one transaction).
+ * Losing it takes a Postgres crash between the claim and the outcome, and the outcome is written
+ * with a normal commit, whose flush covers the claim's earlier WAL too. A lost claim leaves the
+ * message queued or retrying, so it is sent again: the same outcome as a worker that dies
+ * mid-send with a durable claim. What it saves is one WAL flush per message, which on one box
+ * with 20 sends in flight is what the worker waits on most.
  */
 const CLAIM = statement(
   'ledger-claim',
-  withUpdatedEvent(
-    `UPDATE messages SET status = 'sending', attempt_count = attempt_count + 1, updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND direction = 'outbound' AND status IN ('queued', 'retrying', 'sending')`,
-    '',
-    `id, conversation_id, channel, recipient, body, subject, template, created_at, expires_at,
-     attempt_count, set_config('synchronous_commit', 'off', true) AS commit_mode`,
-  ),
+  transition(`status = 'sending', attempt_count = messages.attempt_count + 1`, PENDING, {
+    returning: `id, conversation_id, channel, recipient, body, subject, template, created_at,
+                expires_at, attempt_count, set_config('synchronous_commit', 'off', true)`,
+  }),
 );
 
 const RECORD_SENT = statement(
   'ledger-record-sent',
-  withAttempt(
-    `UPDATE messages SET status = 'sent', provider_message_id = $9, sent_at = now(),
-            last_error = NULL, next_attempt_at = NULL, metadata = metadata || $10::jsonb,
-            updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND status = 'sending'`,
+  outcome(
+    `status = 'sent', provider_message_id = $9, sent_at = now(), last_error = NULL,
+     next_attempt_at = NULL, metadata = messages.metadata || $10::jsonb`,
   ),
 );
 
 const RECORD_RETRY = statement(
   'ledger-record-retry',
-  withAttempt(
-    `UPDATE messages SET status = 'retrying', last_error = $8, next_attempt_at = $9,
-            updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND status = 'sending'`,
-  ),
+  outcome(`status = 'retrying', last_error = $8, next_attempt_at = $9`),
 );
 
 const RECORD_FAILURE = statement(
   'ledger-record-failure',
-  withAttempt(
-    `UPDATE messages SET status = 'failed', last_error = $9, failed_at = now(),
-            next_attempt_at = NULL, updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND status = 'sending'`,
-  ),
+  outcome(`status = 'failed', last_error = $9, failed_at = now(), next_attempt_at = NULL`),
 );
 
 const EXPIRE = statement(
   'ledger-expire',
-  withUpdatedEvent(
-    `UPDATE messages SET status = 'expired', last_error = $2, next_attempt_at = NULL,
-            updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
-    '',
-    'id',
-  ),
+  transition(`status = 'expired', last_error = $2, next_attempt_at = NULL`, PENDING, {
+    returning: 'id',
+  }),
 );
 
 const FAIL_IF_PENDING = statement(
   'ledger-fail-if-pending',
-  withUpdatedEvent(
-    `UPDATE messages SET status = 'failed', last_error = $2, failed_at = now(),
-            next_attempt_at = NULL, updated_at = now()
-       FROM ${PREVIOUS_STATUS}
-      WHERE id = $1 AND status IN ('queued', 'retrying', 'sending')`,
-    '',
-    'id',
+  transition(
+    `status = 'failed', last_error = $2, failed_at = now(), next_attempt_at = NULL`,
+    PENDING,
+    { returning: 'id' },
   ),
 );
 
 const FIND_STALE_PENDING = statement(
   'ledger-find-stale-pending',
   `SELECT id, channel, priority, status, updated_at AS "updatedAt" FROM messages
-    WHERE status IN ('queued', 'retrying', 'sending')
+    WHERE status IN (${PENDING})
       AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
     ORDER BY updated_at LIMIT $2`,
 );

@@ -1,0 +1,135 @@
+import { Client } from 'pg';
+import type { PreparedSql, Statement } from '../src/platform/database/prepared-sql';
+import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
+import { DeliveryLedger } from '../src/modules/messaging/delivery-ledger';
+import { TEST_DATABASE_URL } from './support/test-env';
+
+const SEEDED = 'query-plans seed';
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** Every statement DeliveryLedger runs, as it hands them to PreparedSql. */
+async function ledgerStatements(): Promise<Statement[]> {
+  const statements: Statement[] = [];
+  const recorder = {
+    rows: async (statement: Statement) => {
+      statements.push(statement);
+      return [];
+    },
+  } as unknown as PreparedSql;
+  const ledger = new DeliveryLedger(recorder);
+  const attempt = {
+    attempt: 1,
+    startedAt: new Date(),
+    finishedAt: new Date(),
+    outcome: 'sent' as const,
+  };
+  await ledger.claimForSending('id');
+  await ledger.recordSent('id', attempt, 'provider-id');
+  await ledger.recordRetry('id', { ...attempt, outcome: 'transient_error' }, new Date());
+  await ledger.recordFailure('id', { ...attempt, outcome: 'permanent_error' }, 'error');
+  await ledger.expire('id', 'expired');
+  await ledger.failIfPending('id', 'failed');
+  return statements;
+}
+
+function scansOf(node: PlanNode, relation: string): string[] {
+  const own =
+    node['Relation Name'] === relation && node['Node Type'] !== 'ModifyTable'
+      ? [`${node['Node Type']}${node['Index Name'] ? ` using ${node['Index Name']}` : ''}`]
+      : [];
+  return [...own, ...(node.Plans ?? []).flatMap((child) => scansOf(child, relation))];
+}
+
+/**
+ * The once-per-message statements are prepared, so after five runs Postgres may switch to a
+ * generic plan chosen without the parameters' values, from statistics that can describe the
+ * table before a backlog. These plans must find a message by its primary key whatever the
+ * statistics say: a plan that walks a status index costs one backlog scan per message.
+ */
+describe('Query plans of the per-message statements', () => {
+  let client: Client;
+
+  beforeAll(async () => {
+    client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    // A table of finished messages, and statistics that say none is pending: the partial
+    // pending index looks free to scan, as it does before a backlog builds up.
+    await client.query(`
+      WITH customer AS (
+        INSERT INTO customers (id, name)
+        SELECT gen_random_uuid(), '${SEEDED}' FROM generate_series(1, 1000) RETURNING id),
+      conversation AS (
+        INSERT INTO conversations (id, customer_id, channel, status)
+        SELECT gen_random_uuid(), id, 'web', 'closed' FROM customer RETURNING id, customer_id)
+      INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, status)
+      SELECT gen_random_uuid(), conversation.id, conversation.customer_id, 'outbound', 'web',
+             'hello', 'sent'
+        FROM conversation, generate_series(1, 5)`);
+    await client.query('ANALYZE');
+    await client.query('SET plan_cache_mode = force_generic_plan');
+  });
+  afterAll(async () => {
+    await client.query(`
+      WITH seeded AS (SELECT id FROM customers WHERE name = '${SEEDED}'),
+           messages_gone AS (DELETE FROM messages WHERE customer_id IN (SELECT id FROM seeded)),
+           conversations_gone AS (
+             DELETE FROM conversations WHERE customer_id IN (SELECT id FROM seeded))
+      SELECT 1`);
+    await client.query(`DELETE FROM customers WHERE name = '${SEEDED}'`);
+    await client.end();
+  });
+
+  async function genericPlan(statement: Statement): Promise<PlanNode> {
+    await client.query(`PREPARE plan_probe AS ${statement.text}`);
+    try {
+      const [{ count }] = (
+        await client.query<{ count: number }>(
+          `SELECT cardinality(parameter_types) AS count FROM pg_prepared_statements
+            WHERE name = 'plan_probe'`,
+        )
+      ).rows;
+      const nulls = Array.from({ length: count }, () => 'NULL').join(', ');
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE plan_probe(${nulls})`);
+      return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+    } finally {
+      await client.query('DEALLOCATE plan_probe');
+    }
+  }
+
+  it('every delivery ledger transition reads and updates the message through its primary key', async () => {
+    const statements = await ledgerStatements();
+    expect(statements.map((statement) => statement.name)).toEqual([
+      'ledger-claim',
+      'ledger-record-sent',
+      'ledger-record-retry',
+      'ledger-record-failure',
+      'ledger-expire',
+      'ledger-fail-if-pending',
+    ]);
+    for (const statement of statements) {
+      const scans = scansOf(await genericPlan(statement), 'messages');
+      expect({ statement: statement.name, scans }).toEqual({
+        statement: statement.name,
+        scans: ['Index Scan using messages_pkey', 'Index Scan using messages_pkey'],
+      });
+    }
+  });
+
+  it('accepting a message finds its conversation by primary key and the reply window by index', async () => {
+    const plan = await genericPlan(ACCEPT_MESSAGE);
+    expect(scansOf(plan, 'conversations')).toEqual([
+      'Index Scan using conversations_pkey',
+      'Index Scan using conversations_pkey',
+    ]);
+    expect(scansOf(plan, 'customers')).toEqual(['Index Scan using customers_pkey']);
+    expect(scansOf(plan, 'messages')).toEqual([
+      'Index Only Scan using messages_customer_inbound_idx',
+    ]);
+  });
+});
