@@ -44,8 +44,8 @@ const PENDING = `'queued', 'retrying', 'sending'`;
 interface TransitionOptions {
   /** CTEs that run before the update, each followed by a comma. */
   ctes?: string;
-  /** The statement's result columns. */
-  returning?: string;
+  /** The statement's result columns (`changed` is the updated row). */
+  returning: string;
 }
 
 /**
@@ -64,7 +64,7 @@ interface TransitionOptions {
 function transition(
   set: string,
   from: string,
-  { ctes = '', returning = '*' }: TransitionOptions = {},
+  { ctes = '', returning }: TransitionOptions,
 ): string {
   return `WITH ${ctes}
      previous AS MATERIALIZED (SELECT status, direction FROM messages WHERE id = $1 FOR UPDATE),
@@ -87,6 +87,7 @@ function transition(
  */
 function outcome(set: string): string {
   return transition(set, `'sending'`, {
+    returning: 'id',
     ctes: `attempt AS (
        INSERT INTO message_attempts
          (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
