@@ -1,12 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, QueryFailedError, Repository } from 'typeorm';
+import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page } from '../../platform/http/pagination';
 import { CustomerService } from '../customer/customer.service';
 import { EventLog, NewEvent } from '../events/event-log';
-import type { Channel } from './channel';
 import { Conversation } from './conversation.entity';
 import {
   ConversationResponse,
@@ -74,77 +73,6 @@ export class ConversationService {
     if (query.channel)
       builder.andWhere('conversation.channel = :channel', { channel: query.channel });
     return fetchPage(builder, query, mapConversation);
-  }
-
-  /**
-   * Each customer's open conversation on a channel, or a new one, inside the caller's
-   * transaction, in one lookup and one insert. The partial unique index makes concurrent openers
-   * converge: the loser's insert does nothing and its re-select finds the winner's row. A
-   * conversation closed in between is retried.
-   */
-  async resolveOpenConversations(
-    customerIds: string[],
-    channel: Channel,
-    manager: EntityManager,
-    subject: string | null = null,
-  ): Promise<Map<string, Conversation>> {
-    const repository = manager.getRepository(Conversation);
-    const resolved = new Map<string, Conversation>();
-    let missing = [...new Set(customerIds)].sort();
-    for (let attempt = 0; attempt < 3 && missing.length > 0; attempt++) {
-      const open = await repository.findBy({ customerId: In(missing), channel, status: 'open' });
-      open.forEach((conversation) => resolved.set(conversation.customerId, conversation));
-      missing = missing.filter((id) => !resolved.has(id));
-      if (missing.length === 0) break;
-      const now = new Date();
-      const rows = missing.map((customerId) =>
-        repository.create({
-          id: newId(),
-          customerId,
-          channel,
-          subject,
-          status: 'open',
-          lastMessageAt: null,
-          createdAt: now,
-          updatedAt: now,
-        }),
-      );
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Conversation)
-        .values(rows)
-        .orIgnore()
-        .returning(['id'])
-        .execute();
-      const created = new Set((inserted.raw as { id: string }[]).map((row) => row.id));
-      rows.filter((row) => created.has(row.id)).forEach((row) => resolved.set(row.customerId, row));
-      await this.eventLog.append(
-        manager,
-        rows
-          .filter((row) => created.has(row.id))
-          .map((row) => ({
-            type: 'conversation.created' as const,
-            conversationId: row.id,
-            data: mapConversation(row),
-          })),
-      );
-      missing = missing.filter((id) => !resolved.has(id));
-    }
-    if (missing.length > 0) {
-      throw new Error(`no open ${channel} conversation could be found or opened for ${missing[0]}`);
-    }
-    return resolved;
-  }
-
-  async recordMessageAt(conversationId: string, at: Date, manager: EntityManager): Promise<void> {
-    await manager
-      .createQueryBuilder()
-      .update(Conversation)
-      .set({ lastMessageAt: () => 'GREATEST(COALESCE(last_message_at, :at), :at)' })
-      .setParameter('at', at)
-      .where('id = :id', { id: conversationId })
-      .execute();
   }
 
   private async saveOpen(

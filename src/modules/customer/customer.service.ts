@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, In, Repository } from 'typeorm';
+import { EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
@@ -24,10 +24,6 @@ export interface InboundSender {
   name?: string;
   /** A second address worth keeping on a new customer (the web channel's optional email). */
   email?: string;
-}
-
-export function inboundSenderKey(sender: Pick<InboundSender, 'key' | 'value'>): string {
-  return `${sender.key}:${sender.value}`;
 }
 
 @Injectable()
@@ -86,97 +82,6 @@ export class CustomerService {
       builder.andWhere('customer.external_id = :externalId', { externalId: query.external_id });
     }
     return fetchPage(builder, query, mapCustomer);
-  }
-
-  /**
-   * The customers behind a batch of inbound messages, found by each sender's identity or
-   * created, inside the caller's transaction, in one lookup and one insert per kind of identity.
-   * Two first messages from one new sender may arrive at the same instant: INSERT ... ON CONFLICT
-   * DO NOTHING waits for the other transaction's row and the re-select then finds it, so both
-   * end with the same customer. A sender's profile name fills an empty name. Keyed by
-   * inboundSenderKey().
-   */
-  async resolveInboundSenders(
-    senders: InboundSender[],
-    manager: EntityManager,
-  ): Promise<Map<string, Customer>> {
-    const resolved = new Map<string, Customer>();
-    const unique = new Map(senders.map((sender) => [inboundSenderKey(sender), sender]));
-    for (const key of ['phone', 'email', 'externalId'] as const) {
-      const group = [...unique.values()].filter((sender) => sender.key === key);
-      if (group.length > 0) await this.resolveByIdentity(key, group, manager, resolved);
-    }
-    return resolved;
-  }
-
-  private async resolveByIdentity(
-    key: InboundSender['key'],
-    senders: InboundSender[],
-    manager: EntityManager,
-    resolved: Map<string, Customer>,
-  ): Promise<void> {
-    const repository = manager.getRepository(Customer);
-    const found = async (wanted: InboundSender[]) => {
-      const values = wanted.map((sender) => sender.value);
-      for (const customer of await repository.findBy({ [key]: In(values) })) {
-        resolved.set(`${key}:${customer[key]}`, customer);
-      }
-      return wanted.filter((sender) => !resolved.has(inboundSenderKey(sender)));
-    };
-
-    const named = senders.filter((sender) => sender.name);
-    let missing = await found(senders);
-    for (const sender of named) {
-      const customer = resolved.get(inboundSenderKey(sender));
-      if (customer && !customer.name) {
-        await repository.update({ id: customer.id }, { name: sender.name! });
-        customer.name = sender.name!;
-      }
-    }
-    // An extra email that already belongs to someone else must not stop the customer existing,
-    // so a second round inserts without it.
-    for (const withEmail of [true, false]) {
-      if (missing.length === 0) return;
-      const now = new Date();
-      // Sorted, so that concurrent batches wait on each other's rows in one order, not deadlock.
-      const rows = [...missing]
-        .sort((a, b) => (a.value < b.value ? -1 : 1))
-        .map((sender) => ({
-          id: newId(),
-          name: sender.name ?? null,
-          phone: key === 'phone' ? sender.value : null,
-          email: key === 'email' ? sender.value : withEmail ? (sender.email ?? null) : null,
-          externalId: key === 'externalId' ? sender.value : null,
-          createdAt: now,
-          updatedAt: now,
-        }));
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Customer)
-        .values(rows)
-        .orIgnore()
-        .returning(['id'])
-        .execute();
-      missing = await found(missing);
-      const createdIds = new Set((inserted.raw as { id: string }[]).map((row) => row.id));
-      const created = new Map(
-        [...resolved.values()].filter((c) => createdIds.has(c.id)).map((c) => [c.id, c]),
-      );
-      await this.eventLog.append(
-        manager,
-        [...created.values()].map((customer) => ({
-          type: 'customer.created' as const,
-          conversationId: null,
-          data: mapCustomer(customer),
-        })),
-      );
-    }
-    if (missing.length > 0) {
-      throw new Error(
-        `${missing.length} inbound ${key} customers could neither be created nor found`,
-      );
-    }
   }
 
   toE164(phone: string): string {

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { PreparedSqlModule } from '../../platform/database/prepared-sql';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
 import { MessagingModule } from '../messaging/messaging.module';
@@ -19,6 +20,7 @@ import { WhatsappWebhookController } from './whatsapp/whatsapp-webhook.controlle
     CustomerModule,
     ConversationModule,
     MessagingModule,
+    PreparedSqlModule,
   ],
   controllers: [
     WhatsappWebhookController,

@@ -4,12 +4,14 @@ import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { PreparedSql } from '../../platform/database/prepared-sql';
 import { newId } from '../../platform/database/new-id';
 import { DomainError } from '../../platform/errors/domain-error';
 import { fetchPage, Page } from '../../platform/http/pagination';
 import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
-import { CustomerService, inboundSenderKey } from '../customer/customer.service';
+import type { Channel } from '../conversation/channel';
+import type { InboundSender } from '../customer/customer.service';
 import { MessageService } from '../messaging/message.service';
 import { ReceiptService } from '../messaging/receipt.service';
 import {
@@ -22,16 +24,33 @@ import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.events';
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
+import { STORE_INBOUND } from './store-inbound.sql';
 import type { RawWebhook } from './webhook-request';
 
 /** How many events one time-window replay processes; call again for the rest. */
 const REPLAY_WINDOW_LIMIT = 500;
+/** Runs of the store statement before a webhook that keeps racing others is kept as failed. */
+const STORE_RUNS = 3;
+
+interface StoredRow {
+  message_id: string | null;
+  conversation_id: string;
+  customer_id: string;
+  channel: Channel;
+}
+
+/** A race the store statement signalled (retry_statement), or a deadlock: run it again. */
+function isRetryable(error: unknown): boolean {
+  const code = (error as { driverError?: { code?: string } }).driverError?.code;
+  return code === '40001' || code === '40P01';
+}
 
 /**
- * The inbound use-cases. A verified webhook is first kept raw in inbound_events (its own commit),
- * then processed in one transaction that also marks the event processed, so the 200 that follows
- * means stored-and-processed or stored-with-error, never lost. A failed event keeps its error and
- * is processed again by a replay or by the provider's redelivery of the same bytes.
+ * The inbound use-cases. A verified webhook is kept raw in inbound_events in the same transaction
+ * that stores what it carries and marks it processed (one statement, see store-inbound.sql.ts);
+ * when that fails, it is kept raw with its error instead. So the 200 that follows means
+ * stored-and-processed or stored-with-error, never lost. A failed event is processed again by a
+ * replay or by the provider's redelivery of the same bytes.
  */
 @Injectable()
 export class InboundService {
@@ -41,44 +60,40 @@ export class InboundService {
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(InboundEvent) private readonly events: Repository<InboundEvent>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly customers: CustomerService,
     private readonly conversations: ConversationService,
     private readonly messages: MessageService,
     private readonly receipts: ReceiptService,
     private readonly messageEvents: InboundMessageEvents,
+    private readonly sql: PreparedSql,
   ) {}
 
   async receiveWebhook(provider: InboundProvider, webhook: RawWebhook): Promise<InboundEvent> {
     // A malformed payload is refused (400) before anything is kept: retrying it cannot help.
-    this.parse(provider, webhook);
-    const id = newId();
-    const eventKey = createHash('sha256').update(webhook.payload).digest('hex');
-    const inserted = await this.events
-      .createQueryBuilder()
-      .insert()
-      .values({
-        id,
-        provider,
-        eventKey,
-        contentType: webhook.contentType,
-        headers: webhook.headers,
-        payload: webhook.payload,
-        status: 'received',
-        attempts: 0,
-        createdAt: new Date(),
-      })
-      .orIgnore()
-      .returning(['id'])
-      .execute();
-    if ((inserted.raw as unknown[]).length > 0) return this.processEvent(id);
+    const batch = this.parse(provider, webhook);
+    const now = new Date();
+    const event: InboundEvent = {
+      id: newId(),
+      provider,
+      eventKey: createHash('sha256').update(webhook.payload).digest('hex'),
+      contentType: webhook.contentType,
+      headers: webhook.headers,
+      payload: webhook.payload,
+      status: 'processed',
+      error: null,
+      attempts: 1,
+      createdAt: now,
+      processedAt: now,
+    };
+    const stored = await this.storeOrKeepFailed(event, batch, 'intake', now);
+    if (stored) return stored;
 
-    const earlier = await this.events.findOneByOrFail({ provider, eventKey });
+    const earlier = await this.events.findOneByOrFail({ provider, eventKey: event.eventKey });
     this.logger.log(
       { eventId: earlier.id, provider, status: earlier.status },
       'webhook redelivered',
     );
     // Identical bytes: already handled, unless the first try failed, which deserves another go.
-    return earlier.status === 'failed' ? this.processEvent(earlier.id) : earlier;
+    return earlier.status === 'failed' ? this.processEvent(earlier) : earlier;
   }
 
   async getEvent(id: string): Promise<InboundEvent> {
@@ -101,7 +116,7 @@ export class InboundService {
     if (event.status === 'processed') {
       throw new DomainError('invalid_state', `inbound event ${id} is already processed`);
     }
-    return this.processEvent(id);
+    return this.processEvent(event);
   }
 
   async replayWindow(from: Date, to: Date): Promise<InboundEvent[]> {
@@ -114,60 +129,107 @@ export class InboundService {
       .getMany();
     const replayed: InboundEvent[] = [];
     // One at a time, oldest first: events about one conversation keep their order.
-    for (const event of pending) replayed.push(await this.processEvent(event.id));
+    for (const event of pending) replayed.push(await this.processEvent(event));
     return replayed;
   }
 
-  /**
-   * Processes an event under a lock on its row, so a replay racing the first attempt (or two
-   * redeliveries) waits and then finds it processed. Everything it stores is idempotent anyway:
-   * messages by provider id, receipts by (event, position).
-   */
-  private async processEvent(id: string): Promise<InboundEvent> {
-    const received: InboundMessageReceived[] = [];
-    let processed: InboundEvent;
-    try {
-      processed = await this.dataSource.transaction(async (manager) => {
-        const event = await manager
-          .getRepository(InboundEvent)
-          .createQueryBuilder('event')
-          .setLock('pessimistic_write')
-          .where('event.id = :id', { id })
-          .getOneOrFail();
-        if (event.status === 'processed') return event;
-        received.push(
-          ...(await this.applyBatch(event, this.parse(event.provider, event), manager)),
-        );
-        Object.assign(event, {
-          status: 'processed',
-          error: null,
-          attempts: event.attempts + 1,
-          processedAt: new Date(),
-        });
-        await manager.save(event);
-        return event;
-      });
-    } catch (error) {
-      const reason = (error as Error).message ?? String(error);
-      await this.events
-        .createQueryBuilder()
-        .update()
-        .set({ status: 'failed', error: reason, attempts: () => 'attempts + 1' })
-        .where("id = :id AND status <> 'processed'", { id })
-        .execute();
-      this.logger.warn({ eventId: id, error: reason }, 'inbound event failed; kept for replay');
-      return this.getEvent(id);
-    }
-    for (const event of received) this.messageEvents.publish(event);
-    return processed;
+  /** An event kept earlier (failed, or left `received` by a process that died) processed again. */
+  private async processEvent(event: InboundEvent): Promise<InboundEvent> {
+    await this.storeOrKeepFailed(event, this.parse(event.provider, event), 'replay', new Date());
+    return this.getEvent(event.id);
   }
 
-  private async applyBatch(
+  /**
+   * Stores the batch and marks its event processed, in one transaction; on failure keeps the event
+   * raw with its error instead, so that the 200 that follows never means lost. Undefined when
+   * there was nothing to do: the same bytes were already kept (intake), or the event was already
+   * processed (replay).
+   */
+  private async storeOrKeepFailed(
     event: InboundEvent,
     batch: InboundBatch,
-    manager: EntityManager,
-  ): Promise<InboundMessageReceived[]> {
-    const stored = await this.storeMessages(batch.messages, manager);
+    mode: 'intake' | 'replay',
+    now: Date,
+  ): Promise<InboundEvent | undefined> {
+    let received: InboundMessageReceived[] | undefined;
+    try {
+      received = await this.storeWithRetries(event, batch, mode, now);
+    } catch (error) {
+      return this.keepFailed(event, mode, (error as Error).message ?? String(error));
+    }
+    if (!received) return undefined;
+    this.logger.log(
+      {
+        eventId: event.id,
+        provider: event.provider,
+        stored: received.length,
+        receipts: batch.receipts.length,
+      },
+      'inbound event processed',
+    );
+    for (const message of received) this.messageEvents.publish(message);
+    return event;
+  }
+
+  private async storeWithRetries(
+    event: InboundEvent,
+    batch: InboundBatch,
+    mode: 'intake' | 'replay',
+    now: Date,
+  ): Promise<InboundMessageReceived[] | undefined> {
+    for (let run = 1; ; run++) {
+      try {
+        return await this.store(event, batch, mode, now);
+      } catch (error) {
+        if (run >= STORE_RUNS || !isRetryable(error)) throw error;
+      }
+    }
+  }
+
+  /** One run of a STORE_INBOUND statement, with the batch's receipts in the same transaction. */
+  private async store(
+    event: InboundEvent,
+    batch: InboundBatch,
+    mode: 'intake' | 'replay',
+    now: Date,
+  ): Promise<InboundMessageReceived[] | undefined> {
+    const one = batch.messages.length === 1;
+    const statement = STORE_INBOUND[mode][one ? 'one' : 'many'];
+    const columns = await this.messageColumns(batch.messages);
+    const values = [
+      ...(one ? columns.map(([value]) => value) : columns),
+      now,
+      event.id,
+      ...(mode === 'intake'
+        ? [
+            event.provider,
+            event.eventKey,
+            event.contentType,
+            JSON.stringify(event.headers),
+            event.payload,
+          ]
+        : []),
+    ];
+    const rows =
+      batch.receipts.length === 0
+        ? await this.sql.rows<StoredRow>(statement, values)
+        : await this.dataSource.transaction(async (manager) => {
+            const stored: StoredRow[] = await manager.query(statement.text, values);
+            if (stored.length > 0) await this.recordReceipts(event, batch, manager);
+            return stored;
+          });
+    if (rows.length === 0) return undefined;
+    return rows
+      .filter((row) => row.message_id)
+      .map((row) => ({
+        messageId: row.message_id!,
+        conversationId: row.conversation_id,
+        customerId: row.customer_id,
+        channel: row.channel,
+      }));
+  }
+
+  private async recordReceipts(event: InboundEvent, batch: InboundBatch, manager: EntityManager) {
     for (const [position, receipt] of batch.receipts.entries()) {
       const recorded = await this.receipts.recordReceipt(
         receipt,
@@ -185,97 +247,61 @@ export class InboundService {
         );
       }
     }
-    this.logger.log(
-      {
-        eventId: event.id,
-        provider: event.provider,
-        stored: stored.length,
-        receipts: batch.receipts.length,
-      },
-      'inbound event processed',
-    );
-    return stored.map((message) => ({
-      messageId: message.id,
-      conversationId: message.conversationId,
-      customerId: message.customerId,
-      channel: message.channel,
-    }));
   }
 
-  /**
-   * Customer → conversation → message for a whole batch, in a fixed number of statements
-   * whatever its size: a provider may batch hundreds of messages and still expects a fast answer.
-   */
-  private async storeMessages(inputs: InboundMessageInput[], manager: EntityManager) {
-    // A redelivery must not open a conversation for a message it then does not store.
-    const fresh = await this.withoutStored(inputs, manager);
-    const conversationOf = new Map<InboundMessageInput, Conversation>();
-    const customerOf = new Map<InboundMessageInput, string>();
-    for (const input of fresh) {
-      const thread = await this.findThread(input, manager);
-      if (thread?.status === 'open') conversationOf.set(input, thread);
-      else if (thread) customerOf.set(input, thread.customerId);
-    }
-    const senders = fresh.filter((input) => !conversationOf.has(input) && !customerOf.has(input));
-    const customers = await this.customers.resolveInboundSenders(
-      senders.map((input) => input.sender),
-      manager,
-    );
-    senders.forEach((input) =>
-      customerOf.set(input, customers.get(inboundSenderKey(input.sender))!.id),
-    );
-
-    const groups = new Map<string, InboundMessageInput[]>();
-    for (const input of customerOf.keys()) {
-      const group = `${input.channel}\u0000${input.subject ?? ''}`;
-      groups.set(group, [...(groups.get(group) ?? []), input]);
-    }
-    for (const group of groups.values()) {
-      const { channel, subject } = group[0];
-      const ids = group.map((input) => customerOf.get(input)!);
-      const open = await this.conversations.resolveOpenConversations(
-        ids,
-        channel,
-        manager,
-        subject,
-      );
-      group.forEach((input) => conversationOf.set(input, open.get(customerOf.get(input)!)!));
-    }
-
-    return this.messages.storeInboundMessages(
-      fresh.map((input) => {
-        const conversation = conversationOf.get(input)!;
-        return {
-          conversationId: conversation.id,
-          customerId: conversation.customerId,
-          channel: input.channel,
-          body: input.body,
-          subject: input.subject,
-          metadata: input.metadata,
-          providerMessageId: input.providerMessageId,
-        };
-      }),
-      manager,
-    );
+  /** The statement's per-message arrays ($1..$15), replies already matched to their thread. */
+  private async messageColumns(inputs: InboundMessageInput[]): Promise<unknown[][]> {
+    const threads = await Promise.all(inputs.map((input) => this.findThread(input)));
+    const column = <T>(value: (input: InboundMessageInput, index: number) => T) =>
+      inputs.map(value);
+    const identity = (key: InboundSender['key']) =>
+      column((input) => (input.sender.key === key ? input.sender.value : null));
+    return [
+      column(() => newId()),
+      column((input) => input.channel),
+      column((input) => input.providerMessageId),
+      identity('phone'),
+      identity('email'),
+      identity('externalId'),
+      column((input) => input.sender.name ?? null),
+      column((input) => input.sender.email ?? null),
+      column((input) => input.body),
+      column((input) => input.subject),
+      column((input) => JSON.stringify(input.metadata)),
+      column((_, index) => threads[index]?.customerId ?? null),
+      column((_, index) => (threads[index]?.status === 'open' ? threads[index]!.id : null)),
+      column(() => newId()),
+      column(() => newId()),
+    ];
   }
 
-  /** The inputs not yet stored, each provider id once. */
-  private async withoutStored(inputs: InboundMessageInput[], manager: EntityManager) {
-    const seen = new Set<string>();
-    for (const channel of new Set(inputs.map((input) => input.channel))) {
-      const ids = inputs
-        .filter((input) => input.channel === channel && input.providerMessageId)
-        .map((input) => input.providerMessageId!);
-      const stored = await this.messages.findStoredProviderMessageIds(channel, ids, manager);
-      stored.forEach((id) => seen.add(`${channel}:${id}`));
+  private async keepFailed(
+    event: InboundEvent,
+    mode: 'intake' | 'replay',
+    reason: string,
+  ): Promise<InboundEvent | undefined> {
+    if (mode === 'intake') {
+      const kept = await this.events
+        .createQueryBuilder()
+        .insert()
+        .values({ ...event, status: 'failed', error: reason, processedAt: null })
+        .orIgnore()
+        .returning(['id'])
+        .execute();
+      // The same bytes were kept meanwhile by a concurrent delivery: that one speaks for both.
+      if ((kept.raw as unknown[]).length === 0) return undefined;
+    } else {
+      await this.events
+        .createQueryBuilder()
+        .update()
+        .set({ status: 'failed', error: reason, attempts: () => 'attempts + 1' })
+        .where("id = :id AND status <> 'processed'", { id: event.id })
+        .execute();
     }
-    return inputs.filter((input) => {
-      if (!input.providerMessageId) return true;
-      const key = `${input.channel}:${input.providerMessageId}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
+    this.logger.warn({ eventId: event.id, error: reason }, 'inbound event failed; kept for replay');
+    return mode === 'intake'
+      ? { ...event, status: 'failed', error: reason, processedAt: null }
+      : event;
   }
 
   /**
@@ -283,17 +309,13 @@ export class InboundService {
    * customer even when it comes from another address (a colleague, an alias); a closed one is
    * not reopened: that customer's open conversation on the channel takes the reply instead.
    */
-  private async findThread(
-    input: InboundMessageInput,
-    manager: EntityManager,
-  ): Promise<Conversation | null> {
+  private async findThread(input: InboundMessageInput): Promise<Conversation | null> {
     if (input.inReplyTo.length === 0) return null;
     const conversationId = await this.messages.findConversationIdByProviderMessageIds(
       input.channel,
       input.inReplyTo,
-      manager,
     );
-    return conversationId ? this.conversations.getConversation(conversationId, manager) : null;
+    return conversationId ? this.conversations.getConversation(conversationId) : null;
   }
 
   private parse(

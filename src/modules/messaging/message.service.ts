@@ -188,32 +188,13 @@ export class MessageService {
     return queued;
   }
 
-  /** Which of these provider ids are already stored on the channel (one query for a batch). */
-  async findStoredProviderMessageIds(
-    channel: Channel,
-    providerMessageIds: string[],
-    manager: EntityManager,
-  ): Promise<Set<string>> {
-    if (providerMessageIds.length === 0) return new Set();
-    const rows = await manager
-      .getRepository(Message)
-      .createQueryBuilder('message')
-      .select('message.provider_message_id', 'id')
-      .where('message.channel = :channel', { channel })
-      .andWhere('message.provider_message_id IN (:...ids)', { ids: providerMessageIds })
-      .getRawMany<{ id: string }>();
-    return new Set(rows.map((row) => row.id));
-  }
-
   /** The conversation of the newest of these messages (an email's In-Reply-To and References). */
   async findConversationIdByProviderMessageIds(
     channel: Channel,
     providerMessageIds: string[],
-    manager: EntityManager,
   ): Promise<string | null> {
     if (providerMessageIds.length === 0) return null;
-    const row = await manager
-      .getRepository(Message)
+    const row = await this.messages
       .createQueryBuilder('message')
       .select('message.conversation_id', 'conversationId')
       .where('message.channel = :channel', { channel })
@@ -222,61 +203,6 @@ export class MessageService {
       .limit(1)
       .getRawOne<{ conversationId: string }>();
     return row?.conversationId ?? null;
-  }
-
-  /**
-   * Stores messages a provider delivered to us, in one statement, once per (channel,
-   * provider_message_id): a redelivery racing past the caller's own check inserts nothing.
-   * Returns the messages actually stored.
-   */
-  async storeInboundMessages(
-    inputs: NewInboundMessage[],
-    manager: EntityManager,
-  ): Promise<Message[]> {
-    if (inputs.length === 0) return [];
-    const now = new Date();
-    const messages = inputs.map((input) =>
-      newMessage(
-        {
-          conversationId: input.conversationId,
-          customerId: input.customerId,
-          direction: 'inbound',
-          channel: input.channel,
-          status: 'received',
-          body: input.body,
-          subject: input.subject,
-          metadata: input.metadata,
-          providerMessageId: input.providerMessageId,
-        },
-        now,
-      ),
-    );
-    const storedIds = new Set<string>();
-    // Well below Postgres' 65535 bind parameters per statement.
-    for (let start = 0; start < messages.length; start += 500) {
-      const inserted = await manager
-        .createQueryBuilder()
-        .insert()
-        .into(Message)
-        .values(messages.slice(start, start + 500))
-        .orIgnore()
-        .returning(['id'])
-        .execute();
-      (inserted.raw as { id: string }[]).forEach((row) => storedIds.add(row.id));
-    }
-    const stored = messages.filter((message) => storedIds.has(message.id));
-    await this.eventLog.append(
-      manager,
-      stored.map((message) => ({
-        type: 'message.created' as const,
-        conversationId: message.conversationId,
-        data: mapMessage(message),
-      })),
-    );
-    for (const conversationId of new Set(stored.map((message) => message.conversationId))) {
-      await this.conversations.recordMessageAt(conversationId, now, manager);
-    }
-    return stored;
   }
 
   /** The row as far as the request alone decides it; the statement fills in the customer. */

@@ -29,10 +29,12 @@ async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (found.rowCount === 0) {
-      await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        // Another process created it between our check and our CREATE: that is fine.
-        if (error.code !== '42P04') throw error;
-      });
+      await admin
+        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
+        .catch((error: { code?: string }) => {
+          // Another process created it between our check and our CREATE: that is fine.
+          if (error.code !== '42P04') throw error;
+        });
       process.stdout.write(`created database ${name}\n`);
     }
   } finally {

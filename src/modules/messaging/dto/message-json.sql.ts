@@ -1,10 +1,9 @@
-const iso = (column: string) =>
-  `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+import { isoTimestampSql as iso } from '../../../platform/database/json-sql';
 
 /**
  * mapMessage() as a SQL expression over a messages row, for the events that single-statement
- * changes append (DeliveryLedger). Keep the two in step: the events e2e test compares them.
- * to_char's MS truncates microseconds exactly as node-postgres does when it builds a Date.
+ * changes append (DeliveryLedger, accept, inbound). Keep the two in step: the events e2e test
+ * compares them.
  */
 export function messageJsonSql(row: string): string {
   return `jsonb_build_object(
