@@ -7,6 +7,25 @@ import { CountryCode, parsePhoneNumberFromString } from 'libphonenumber-js';
  * number exists beats our copy of the numbering plan, and test ranges such as 555 must pass.
  */
 export function normalizePhone(input: string, defaultCountry: string): string | null {
+  if (input.length > 64) return parse(input, defaultCountry);
+  const key = `${defaultCountry}:${input}`;
+  const known = normalized.get(key);
+  if (known !== undefined) return known;
+  const result = parse(input, defaultCountry);
+  if (normalized.size >= NORMALIZED_CACHE_SIZE) normalized.delete(normalized.keys().next().value!);
+  normalized.set(key, result);
+  return result;
+}
+
+/**
+ * Parsing is the costliest step of taking a webhook in (libphonenumber's metadata regexes), and
+ * the same customers write again and again: the latest answers are kept, oldest dropped first
+ * (bounded: at most NORMALIZED_CACHE_SIZE entries of short inputs).
+ */
+const NORMALIZED_CACHE_SIZE = 10_000;
+const normalized = new Map<string, string | null>();
+
+function parse(input: string, defaultCountry: string): string | null {
   const trimmed = input.trim();
   if (!/^[+\d\s().\-/]{4,32}$/.test(trimmed)) return null;
   const national = parsePhoneNumberFromString(trimmed, defaultCountry as CountryCode);

@@ -105,11 +105,17 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async publishNew(): Promise<void> {
+    if (!this.server || this.server.of('/').sockets.size === 0) {
+      // Nobody to publish to: skip reading and encoding what no one receives. A socket that
+      // connects later resumes from its own last_seq, read from the log, not from this cursor.
+      this.cursor = await this.log.lastSeq();
+      return;
+    }
     for (;;) {
       const events = await this.log.readAfter(this.cursor, PAGE);
       for (const record of events) {
         const event = mapEvent(record);
-        this.server?.to(roomsForEvent(event)).emit(event.type, event);
+        this.server.to(roomsForEvent(event)).emit(event.type, event);
         this.cursor = event.seq;
       }
       if (events.length < PAGE) return;
