@@ -5,8 +5,8 @@ export const INBOUND_EVENT_STATUSES = ['received', 'processed', 'failed'] as con
 export type InboundEventStatus = (typeof INBOUND_EVENT_STATUSES)[number];
 
 /**
- * A verified webhook exactly as it arrived, kept before it is processed so that a failure in
- * processing never loses it (see InboundService). `payload` is the body as received, except for
+ * A verified webhook exactly as it arrived, kept in the transaction that processes it, or alone
+ * with its error when processing fails, so that a failure never loses it (see InboundService). `payload` is the body as received, except for
  * multipart forms, which are kept as the JSON of their text fields (attachments are not kept).
  */
 @Entity('inbound_events')

@@ -110,7 +110,7 @@ export class InboundService {
     return fetchPage(builder, query, mapInboundEvent);
   }
 
-  /** Failed events, and `received` ones whose process died before it could finish them. */
+  /** Failed events, and `received` ones (earlier versions kept events before processing). */
   async replayEvent(id: string): Promise<InboundEvent> {
     const event = await this.getEvent(id);
     if (event.status === 'processed') {
@@ -133,7 +133,7 @@ export class InboundService {
     return replayed;
   }
 
-  /** An event kept earlier (failed, or left `received` by a process that died) processed again. */
+  /** An event kept earlier (failed, or `received` by an earlier version) processed again. */
   private async processEvent(event: InboundEvent): Promise<InboundEvent> {
     await this.storeOrKeepFailed(event, this.parse(event.provider, event), 'replay', new Date());
     return this.getEvent(event.id);
