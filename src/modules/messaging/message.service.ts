@@ -25,7 +25,7 @@ import { IdempotencyKey } from './idempotency-key.entity';
 import { MessageAttempt } from './message-attempt.entity';
 import { RETRYABLE_STATUSES } from './message-status';
 import { Message } from './message.entity';
-import { newMessage } from './new-message';
+import { MessageDraft, newMessage } from './new-message';
 import { ACCEPT_MESSAGE, ACCEPT_MESSAGE_WITH_KEY } from './accept-message.sql';
 import { OutboundQueue } from './outbound.queue';
 
@@ -73,7 +73,7 @@ export class MessageService {
 
     const draft = this.draftMessage(input);
     const statusCode = draft.direction === 'outbound' ? 202 : 201;
-    let stored: Pick<StoredRow, 'customer_id' | 'subject' | 'recipient'> | undefined;
+    let stored: StoredRow | undefined;
     try {
       [stored] = await this.sql.rows<StoredRow>(
         idempotencyKey ? ACCEPT_MESSAGE_WITH_KEY : ACCEPT_MESSAGE,
@@ -206,7 +206,7 @@ export class MessageService {
   }
 
   /** The row as far as the request alone decides it; the statement fills in the customer. */
-  private draftMessage(input: CreateMessageDto): Message {
+  private draftMessage(input: CreateMessageDto): MessageDraft {
     const outbound = input.direction === 'outbound';
     if (input.template && (input.channel !== 'whatsapp' || !outbound)) {
       throw new DomainError('invalid_input', 'template is only for outbound whatsapp messages');
@@ -223,7 +223,6 @@ export class MessageService {
     return newMessage(
       {
         conversationId: input.conversation_id,
-        customerId: '',
         direction: input.direction,
         channel: input.channel,
         status: outbound ? 'queued' : 'received',

@@ -1,13 +1,19 @@
 import { newId } from '../../platform/database/new-id';
 import type { Message } from './message.entity';
 
-type Identity = Pick<Message, 'conversationId' | 'customerId' | 'direction' | 'channel' | 'status'>;
+/** A message before it is stored: the accept statement takes its customer from the conversation. */
+export type MessageDraft = Omit<Message, 'customerId'>;
+
+type Identity = Pick<Message, 'conversationId' | 'direction' | 'channel' | 'status'>;
 
 /**
  * A message row as it is first written: a fresh time-ordered id, both timestamps from this
  * process (so the API answers with exactly what is stored), nothing sent or tried yet.
  */
-export function newMessage(fields: Identity & Partial<Message>, now = new Date()): Message {
+export function newMessage(
+  fields: Identity & Partial<MessageDraft>,
+  now = new Date(),
+): MessageDraft {
   return {
     id: newId(),
     body: null,
