@@ -31,6 +31,11 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
           '/api/messages/{id}/attempts',
           '/api/messages/{id}/retry',
           '/api/messages/{id}/receipts',
+          '/api/events',
+          '/api/inbound-events',
+          '/api/inbound-events/{id}',
+          '/api/inbound-events/{id}/replay',
+          '/api/inbound-events/replay',
           '/api/webhooks/whatsapp',
           '/api/webhooks/sms',
           '/api/webhooks/sms/status',
@@ -89,6 +94,108 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
       expect(document.components.schemas.ConversationResponse.properties.status.enum).toEqual([
         'open',
         'closed',
+      ]);
+    });
+
+    it('describes what the list, attempt, receipt, event-log and inbound endpoints answer', async () => {
+      const document = (await api.request('GET', '/docs-json')).body;
+      const { schemas } = document.components;
+      const schemaOf = (path: string, method: string, status = '200') =>
+        document.paths[path][method].responses[status].content['application/json'].schema.$ref;
+      const ref = (name: string) => `#/components/schemas/${name}`;
+      /** `{ data: [item] }`, plus the cursor when it is a page. */
+      const expectListOf = (name: string, item: string, paged: boolean) => {
+        expect(schemas[name].properties.data).toEqual({
+          type: 'array',
+          items: { $ref: ref(item) },
+        });
+        expect(schemas[name].required).toEqual(
+          expect.arrayContaining(paged ? ['data', 'next_cursor'] : ['data']),
+        );
+        if (paged) {
+          expect(schemas[name].properties.next_cursor).toMatchObject({
+            type: 'string',
+            nullable: true,
+          });
+        } else {
+          expect(schemas[name].properties.next_cursor).toBeUndefined();
+        }
+      };
+
+      expect(schemaOf('/api/customers', 'get')).toBe(ref('CustomerPage'));
+      expectListOf('CustomerPage', 'CustomerResponse', true);
+      expect(schemaOf('/api/conversations', 'get')).toBe(ref('ConversationPage'));
+      expectListOf('ConversationPage', 'ConversationResponse', true);
+      expect(schemaOf('/api/messages', 'get')).toBe(ref('MessagePage'));
+      expect(schemaOf('/api/conversations/{id}/messages', 'get')).toBe(ref('MessagePage'));
+      expectListOf('MessagePage', 'MessageResponse', true);
+
+      expect(schemaOf('/api/messages/{id}/attempts', 'get')).toBe(ref('AttemptList'));
+      expectListOf('AttemptList', 'AttemptResponse', false);
+      expect(schemas.AttemptResponse.properties.outcome.enum).toEqual([
+        'sent',
+        'transient_error',
+        'permanent_error',
+      ]);
+      expect(schemas.AttemptResponse.properties.http_status).toMatchObject({
+        type: 'number',
+        nullable: true,
+      });
+
+      expect(schemaOf('/api/messages/{id}/receipts', 'get')).toBe(ref('ReceiptList'));
+      expectListOf('ReceiptList', 'ReceiptResponse', false);
+      expect(schemas.ReceiptResponse.properties.receipt_status).toMatchObject({
+        enum: ['sent', 'delivered', 'read', 'failed'],
+        nullable: true,
+      });
+
+      expect(schemaOf('/api/events', 'get')).toBe(ref('EventPage'));
+      expectListOf('EventPage', 'EventResponse', true);
+      expect(schemas.EventResponse.properties.type.enum).toEqual(
+        expect.arrayContaining(['message.created', 'message.updated', 'customer.created']),
+      );
+      expect(schemas.EventResponse.properties.seq.type).toBe('number');
+
+      expect(schemaOf('/api/inbound-events', 'get')).toBe(ref('InboundEventPage'));
+      expectListOf('InboundEventPage', 'InboundEventResponse', true);
+      expect(schemaOf('/api/inbound-events/{id}', 'get')).toBe(ref('InboundEventResponse'));
+      expect(schemaOf('/api/inbound-events/{id}/replay', 'post')).toBe(ref('InboundEventResponse'));
+      expect(schemaOf('/api/inbound-events/replay', 'post')).toBe(ref('InboundEventList'));
+      expectListOf('InboundEventList', 'InboundEventResponse', false);
+      const inboundEvent = schemas.InboundEventResponse;
+      expect(Object.keys(inboundEvent.properties).sort()).toEqual(
+        [
+          'attempts',
+          'created_at',
+          'error',
+          'event_key',
+          'headers',
+          'id',
+          'processed_at',
+          'provider',
+          'status',
+        ].sort(),
+      );
+      expect(inboundEvent.properties.status.enum).toEqual(['received', 'processed', 'failed']);
+      expect(inboundEvent.properties.provider.enum).toEqual([
+        'whatsapp',
+        'sms',
+        'sms_status',
+        'email',
+        'web',
+      ]);
+      expect(inboundEvent.properties.processed_at).toMatchObject({
+        type: 'string',
+        nullable: true,
+      });
+
+      for (const provider of ['whatsapp', 'email', 'web']) {
+        expect(schemaOf(`/api/webhooks/${provider}`, 'post')).toBe(ref('WebhookAck'));
+      }
+      expect(schemas.WebhookAck.properties.status.enum).toEqual([
+        'received',
+        'processed',
+        'failed',
       ]);
     });
 

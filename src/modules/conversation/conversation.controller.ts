@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
-import { Page } from '../../platform/http/pagination';
+import { Page, PageOf } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { ConversationService } from './conversation.service';
 import {
@@ -22,6 +22,7 @@ export class ConversationController {
   }
 
   @Get()
+  @ApiOkResponse({ type: PageOf(ConversationResponse) })
   list(@Query() query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
     return this.conversations.listConversations(query);
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
-import { Page } from '../../platform/http/pagination';
+import { Page, PageOf } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { CustomerService } from './customer.service';
 import {
@@ -22,6 +22,7 @@ export class CustomerController {
   }
 
   @Get()
+  @ApiOkResponse({ type: PageOf(CustomerResponse) })
   list(@Query() query: ListCustomersQuery): Promise<Page<CustomerResponse>> {
     return this.customers.listCustomers(query);
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { EventPage, ListEventsQuery } from './dto/event.dto';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { PageOf } from '../../platform/http/pagination';
+import { EventPage, EventResponse, ListEventsQuery } from './dto/event.dto';
 import { EventLog } from './event-log';
 
 @ApiTags('events')
@@ -9,6 +10,7 @@ export class EventsController {
   constructor(private readonly log: EventLog) {}
 
   @Get()
+  @ApiOkResponse({ type: PageOf(EventResponse) })
   list(@Query() query: ListEventsQuery): Promise<EventPage> {
     return this.log.listEvents(query);
   }

@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { IdParam } from '../../platform/http/id-param';
-import { Page } from '../../platform/http/pagination';
+import { ListOf, Page, PageOf } from '../../platform/http/pagination';
 import {
   InboundEventResponse,
   ListInboundEventsQuery,
@@ -15,12 +16,18 @@ export class InboundEventController {
   constructor(private readonly inbound: InboundService) {}
 
   @Get()
+  @ApiOkResponse({ type: PageOf(InboundEventResponse) })
   list(@Query() query: ListInboundEventsQuery): Promise<Page<InboundEventResponse>> {
     return this.inbound.listEvents(query);
   }
 
   @Post('replay')
   @HttpCode(200)
+  @ApiOkResponse({
+    type: ListOf(InboundEventResponse),
+    description:
+      'the unprocessed events received in the window, oldest first, after processing them again',
+  })
   async replayWindow(@Query() query: ReplayWindowQuery): Promise<{ data: InboundEventResponse[] }> {
     const to = query.to ? new Date(query.to) : new Date();
     const events = await this.inbound.replayWindow(new Date(query.from), to);
@@ -28,12 +35,17 @@ export class InboundEventController {
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: InboundEventResponse })
   async get(@IdParam() id: string): Promise<InboundEventResponse> {
     return mapInboundEvent(await this.inbound.getEvent(id));
   }
 
   @Post(':id/replay')
   @HttpCode(200)
+  @ApiOkResponse({
+    type: InboundEventResponse,
+    description: 'the failed or unprocessed event after processing it again',
+  })
   async replay(@IdParam() id: string): Promise<InboundEventResponse> {
     return mapInboundEvent(await this.inbound.replayEvent(id));
   }

@@ -33,7 +33,8 @@ const RECEIPT_RANK: Partial<Record<MessageStatus, number>> = {
   read: 3,
 };
 
-export type ReceiptStatus = 'sent' | 'delivered' | 'read' | 'failed';
+export const RECEIPT_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
 export function statusAfterReceipt(current: MessageStatus, receipt: ReceiptStatus): MessageStatus {
   const currentRank = RECEIPT_RANK[current];

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nes
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { DomainError } from '../../platform/errors/domain-error';
-import { Page, PageQuery } from '../../platform/http/pagination';
+import { ListOf, Page, PageOf, PageQuery } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import {
   AttemptResponse,
@@ -43,6 +43,7 @@ export class MessageController {
   }
 
   @Get('messages')
+  @ApiOkResponse({ type: PageOf(MessageResponse) })
   list(@Query() query: ListMessagesQuery): Promise<Page<MessageResponse>> {
     return this.messages.listMessages(query);
   }
@@ -54,11 +55,13 @@ export class MessageController {
   }
 
   @Get('messages/:id/attempts')
+  @ApiOkResponse({ type: ListOf(AttemptResponse), description: 'every try, oldest first' })
   async attempts(@IdParam() id: string): Promise<{ data: AttemptResponse[] }> {
     return { data: await this.messages.listAttempts(id) };
   }
 
   @Get('messages/:id/receipts')
+  @ApiOkResponse({ type: ListOf(ReceiptResponse) })
   async receipts(@IdParam() id: string): Promise<{ data: ReceiptResponse[] }> {
     return { data: await this.receiptService.listReceipts(id) };
   }
@@ -71,6 +74,7 @@ export class MessageController {
   }
 
   @Get('conversations/:id/messages')
+  @ApiOkResponse({ type: PageOf(MessageResponse) })
   conversationMessages(
     @IdParam() id: string,
     @Query() page: PageQuery,

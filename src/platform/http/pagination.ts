@@ -1,5 +1,5 @@
-import { applyDecorators } from '@nestjs/common';
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators, type Type as Class } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
@@ -32,6 +32,60 @@ export class PageQuery {
 export interface Page<T> {
   data: T[];
   next_cursor: string | null;
+}
+
+/** What a list endpoint without paging answers: `{ data: [...] }`. */
+export interface List<T> {
+  data: T[];
+}
+
+const listClasses = new Map<Class<unknown>, Class<List<unknown>>>();
+const pageClasses = new Map<Class<unknown>, Class<Page<unknown>>>();
+
+/** MessageResponse → Message, for the names of the schemas built below. */
+const baseName = (item: Class<unknown>): string => item.name.replace(/Response$/, '');
+
+const named = <C extends Class<unknown>>(cls: C, name: string): C =>
+  Object.defineProperty(cls, 'name', { value: name });
+
+/**
+ * The OpenAPI model of a List of `item`, named after it (AttemptResponse → AttemptList), for
+ * `@ApiOkResponse({ type: ListOf(AttemptResponse) })`. One class per item class, so that the
+ * document holds one schema.
+ */
+export function ListOf<T>(item: Class<T>): Class<List<T>> {
+  let list = listClasses.get(item);
+  if (!list) {
+    class ItemList implements List<T> {
+      @ApiProperty({ type: () => item, isArray: true })
+      data: T[];
+    }
+    list = named(ItemList, `${baseName(item)}List`);
+    listClasses.set(item, list);
+  }
+  return list as Class<List<T>>;
+}
+
+/**
+ * The OpenAPI model of a Page of `item`, named after it (MessageResponse → MessagePage), for
+ * `@ApiOkResponse({ type: PageOf(MessageResponse) })`. One class per item class.
+ */
+export function PageOf<T>(item: Class<T>): Class<Page<T>> {
+  let page = pageClasses.get(item);
+  if (!page) {
+    class ItemPage extends ListOf(item) implements Page<T> {
+      @ApiProperty({
+        type: String,
+        nullable: true,
+        example: null,
+        description: 'the cursor of the next page; null on the last page',
+      })
+      next_cursor: string | null;
+    }
+    page = named(ItemPage, `${baseName(item)}Page`);
+    pageClasses.set(item, page);
+  }
+  return page as Class<Page<T>>;
 }
 
 /**

@@ -1,9 +1,11 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
 import { PageLimit } from '../../../platform/http/pagination';
+import type { Page } from '../../../platform/http/pagination';
 import type { EventRecord } from '../event-record.entity';
+import { EVENT_TYPES } from '../event-type';
 import type { EventType } from '../event-type';
-
 
 /** `?after=SEQ` (or the list convention's `?cursor=`), oldest first, as a log is read. */
 export class ListEventsQuery {
@@ -25,20 +27,39 @@ export class ListEventsQuery {
   conversation_id?: string;
 }
 
-export interface EventResponse {
+export class EventResponse {
+  @ApiProperty({ example: 42, description: 'the position in the log; read it with ?after=' })
   seq: number;
+  @ApiProperty({ enum: [...EVENT_TYPES], example: 'message.updated' })
   type: EventType;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e11',
+  })
   conversation_id: string | null;
   /** The status before the change, for message.updated and conversation.updated; else null. */
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'the status before the change, for message.updated and conversation.updated',
+    example: 'sent',
+  })
   previous_status: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: 'the public JSON of the resource after the change',
+    example: { id: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e13', status: 'delivered' },
+  })
   data: Record<string, unknown>;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.000Z' })
   created_at: string;
 }
 
-export interface EventPage {
-  data: EventResponse[];
-  next_cursor: string | null;
-}
+/** A page of the log, oldest first; next_cursor is the seq to pass as ?after= (or ?cursor=). */
+export type EventPage = Page<EventResponse>;
 
 export function mapEvent(event: EventRecord): EventResponse {
   return {

@@ -1,3 +1,4 @@
+import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
 import {
@@ -27,15 +28,37 @@ export class ReplayWindowQuery {
 }
 
 /** The event without its payload, which may hold message bodies and phone numbers. */
-export interface InboundEventResponse {
+export class InboundEventResponse {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e21' })
   id: string;
+  @ApiProperty({ enum: [...INBOUND_PROVIDERS], example: 'whatsapp' })
   provider: InboundProvider;
+  @ApiProperty({
+    description: 'sha256 of the payload: a redelivery of the same bytes is the same event',
+    example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
+  })
   event_key: string;
+  @ApiProperty({ enum: [...INBOUND_EVENT_STATUSES], example: 'processed' })
   status: InboundEventStatus;
+  @ApiProperty({ type: String, nullable: true, example: null })
   error: string | null;
+  @ApiProperty({ example: 1 })
   attempts: number;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'string' },
+    description: 'an allow-list of the request headers, never signatures or credentials',
+    example: { 'content-type': 'application/json' },
+  })
   headers: Record<string, string>;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.000Z' })
   created_at: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    example: '2025-11-26T12:00:00.050Z',
+  })
   processed_at: string | null;
 }
 
@@ -54,8 +77,10 @@ export function mapInboundEvent(event: InboundEvent): InboundEventResponse {
 }
 
 /** What a JSON webhook answers: the event and whether processing succeeded. */
-export interface WebhookAck {
+export class WebhookAck {
+  @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e21' })
   event_id: string;
+  @ApiProperty({ enum: [...INBOUND_EVENT_STATUSES], example: 'processed' })
   status: InboundEventStatus;
 }
 

@@ -1,4 +1,5 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
@@ -12,6 +13,7 @@ export class EmailWebhookController {
 
   @Post()
   @HttpCode(200)
+  @ApiOkResponse({ type: WebhookAck })
   @UseGuards(EmailBasicAuthGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(await this.inbound.receiveWebhook('email', toRawWebhook(request)));

@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
+import { ApiOkResponse } from '@nestjs/swagger';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
@@ -34,6 +35,7 @@ export class WhatsappWebhookController {
 
   @Post()
   @HttpCode(200)
+  @ApiOkResponse({ type: WebhookAck })
   @UseGuards(WhatsappSignatureGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(await this.inbound.receiveWebhook('whatsapp', toRawWebhook(request)));

@@ -16,6 +16,7 @@ import {
   ValidateNested,
 } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
+import { ATTEMPT_OUTCOMES } from '../../../platform/metrics/app-metrics';
 import { CHANNELS } from '../../conversation/channel';
 import type { Channel } from '../../conversation/channel';
 import type { MessageAttempt } from '../message-attempt.entity';
@@ -217,13 +218,20 @@ export function mapMessage(message: Message): MessageResponse {
   };
 }
 
-export interface AttemptResponse {
+export class AttemptResponse {
+  @ApiProperty({ example: 1, description: '1 for the first try' })
   attempt: number;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.000Z' })
   started_at: string;
+  @ApiProperty({ format: 'date-time', example: '2025-11-26T12:00:00.250Z' })
   finished_at: string;
+  @ApiProperty({ enum: [...ATTEMPT_OUTCOMES], example: 'sent' })
   outcome: MessageAttempt['outcome'];
+  @ApiProperty({ type: Number, nullable: true, example: 200 })
   http_status: number | null;
+  @ApiProperty({ type: String, nullable: true, example: null })
   error: string | null;
+  @ApiProperty({ example: 250 })
   duration_ms: number;
 }
 
