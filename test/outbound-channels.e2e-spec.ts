@@ -1,6 +1,12 @@
 import { sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
-import { OutboundStack, startOutboundStack, TWILIO_SID, TWILIO_TOKEN, WHATSAPP_TOKEN } from './support/outbound-stack';
+import {
+  OutboundStack,
+  startOutboundStack,
+  TWILIO_SID,
+  TWILIO_TOKEN,
+  WHATSAPP_TOKEN,
+} from './support/outbound-stack';
 
 describe('Outbound delivery per channel (real worker process, provider stand-ins)', () => {
   let stack: OutboundStack;
@@ -12,7 +18,8 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
 
   it('WhatsApp: sends the Cloud API text request once and stores the wamid', async () => {
     const conversation = await createConversation(stack.api, 'whatsapp');
-    const customer = (await stack.api.request('GET', `/api/customers/${conversation.customer_id}`)).body;
+    const customer = (await stack.api.request('GET', `/api/customers/${conversation.customer_id}`))
+      .body;
     const message = await stack.send(conversation.id, 'whatsapp', { body: 'Your table is ready' });
 
     const sent = await stack.waitForStatus(message.id, ['sent']);
@@ -31,7 +38,8 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
     expect(sent.provider_message_id).toBe(stack.whatsapp.messageIds[0]);
     expect(sent.sent_at).not.toBeNull();
     expect(sent.attempt_count).toBe(1);
-    const attempts = (await stack.api.request('GET', `/api/messages/${message.id}/attempts`)).body.data;
+    const attempts = (await stack.api.request('GET', `/api/messages/${message.id}/attempts`)).body
+      .data;
     expect(attempts).toEqual([
       expect.objectContaining({ attempt: 1, outcome: 'sent', http_status: 200, error: null }),
     ]);
@@ -51,13 +59,18 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
     const [request] = await stack.whatsapp.waitForAccepted(1);
     expect(request.json).toMatchObject({
       type: 'template',
-      template: { name: 'order_update', language: { code: 'en_US' }, components: template.components },
+      template: {
+        name: 'order_update',
+        language: { code: 'en_US' },
+        components: template.components,
+      },
     });
   });
 
   it('SMS: posts the Twilio form with Basic auth and StatusCallback, and stores the sid', async () => {
     const conversation = await createConversation(stack.api, 'sms');
-    const customer = (await stack.api.request('GET', `/api/customers/${conversation.customer_id}`)).body;
+    const customer = (await stack.api.request('GET', `/api/customers/${conversation.customer_id}`))
+      .body;
     const message = await stack.send(conversation.id, 'sms', { body: 'Code: 1234' });
 
     const sent = await stack.waitForStatus(message.id, ['sent']);
@@ -90,7 +103,9 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
     expect(mail.envelope).toEqual({ from: 'support@shop.example.com', to: [customer.email] });
     expect(mail.parsed.subject).toBe('Your order #1001');
     expect(mail.parsed.text?.trim()).toBe('It ships tomorrow.');
-    expect(mail.parsed.from?.value).toEqual([{ address: 'support@shop.example.com', name: 'Shop Support' }]);
+    expect(mail.parsed.from?.value).toEqual([
+      { address: 'support@shop.example.com', name: 'Shop Support' },
+    ]);
     expect(mail.parsed.messageId).toBe(`<${message.id}@shop.example.com>`);
     expect(sent.provider_message_id).toBe(`<${message.id}@shop.example.com>`);
   });
@@ -119,7 +134,9 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
     const failed = await stack.waitForStatus(message.id, ['failed']);
     expect(failed.last_error).toBe('no recipient: the customer has no email address');
     expect(failed.attempt_count).toBe(1);
-    const [row] = await sql('SELECT outcome FROM message_attempts WHERE message_id = $1', [message.id]);
+    const [row] = await sql('SELECT outcome FROM message_attempts WHERE message_id = $1', [
+      message.id,
+    ]);
     expect(row.outcome).toBe('permanent_error');
   });
 });

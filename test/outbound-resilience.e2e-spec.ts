@@ -103,14 +103,22 @@ describe('Outbound delivery survives failures (real worker processes)', () => {
       const ids: string[] = [];
       for (let batch = 0; batch < 10; batch++) {
         const sent = await Promise.all(
-          Array.from({ length: 50 }, (_, i) => stack.send(conversation.id, 'web', { body: `bulk ${batch * 50 + i}` })),
+          Array.from({ length: 50 }, (_, i) =>
+            stack.send(conversation.id, 'web', { body: `bulk ${batch * 50 + i}` }),
+          ),
         );
         ids.push(...sent.map((m) => m.id));
       }
 
       await stack.web.waitForAccepted(500, 60_000);
       await waitFor(
-        async () => (await sql(`SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND status = 'sent'`, [conversation.id]))[0].n === 500,
+        async () =>
+          (
+            await sql(
+              `SELECT count(*)::int AS n FROM messages WHERE conversation_id = $1 AND status = 'sent'`,
+              [conversation.id],
+            )
+          )[0].n === 500,
         'all 500 rows to be sent',
         30_000,
       );

@@ -71,13 +71,19 @@ describe('Outbound retries and dead letters (real worker, provider stand-ins)', 
         `gaps between provider requests ${spacing.join('/')} ms, final: ${failed.last_error}\n`,
     );
 
-    const deadLetters = await stack.api.request('GET', `/api/messages?status=failed&conversation_id=${conversation.id}`);
+    const deadLetters = await stack.api.request(
+      'GET',
+      `/api/messages?status=failed&conversation_id=${conversation.id}`,
+    );
     expect(deadLetters.body.data.map((m: any) => m.id)).toEqual([message.id]);
   });
 
   it('fails a permanent error after one attempt', async () => {
     const conversation = await createConversation(stack.api, 'whatsapp');
-    stack.whatsapp.failNext(1, graphError(131026, 'Message undeliverable', 400, 'Receiver is not a WhatsApp user'));
+    stack.whatsapp.failNext(
+      1,
+      graphError(131026, 'Message undeliverable', 400, 'Receiver is not a WhatsApp user'),
+    );
     const message = await stack.send(conversation.id, 'whatsapp');
 
     const failed = await stack.waitForStatus(message.id, ['failed']);
@@ -143,10 +149,18 @@ describe('Outbound retries and dead letters (real worker, provider stand-ins)', 
   it('answers 409 to /retry for inbound and still-pending messages', async () => {
     const conversation = await createConversation(stack.api, 'sms');
     const inbound = await stack.api.request('POST', '/api/messages', {
-      conversation_id: conversation.id, direction: 'inbound', channel: 'sms', body: 'hi',
+      conversation_id: conversation.id,
+      direction: 'inbound',
+      channel: 'sms',
+      body: 'hi',
     });
-    expect((await stack.api.request('POST', `/api/messages/${inbound.body.id}/retry`)).status).toBe(409);
-    const unknown = await stack.api.request('POST', '/api/messages/0190b1d2-0000-7000-8000-000000000000/retry');
+    expect((await stack.api.request('POST', `/api/messages/${inbound.body.id}/retry`)).status).toBe(
+      409,
+    );
+    const unknown = await stack.api.request(
+      'POST',
+      '/api/messages/0190b1d2-0000-7000-8000-000000000000/retry',
+    );
     expect(unknown.status).toBe(404);
   });
 
@@ -155,7 +169,10 @@ describe('Outbound retries and dead letters (real worker, provider stand-ins)', 
     const message = await stack.send(conversation.id, 'web');
     const failed = await stack.waitForStatus(message.id, ['failed']);
     expect(failed.last_error).toBe('channel web is not configured');
-    const [attempt] = await sql('SELECT outcome, error FROM message_attempts WHERE message_id = $1', [message.id]);
+    const [attempt] = await sql(
+      'SELECT outcome, error FROM message_attempts WHERE message_id = $1',
+      [message.id],
+    );
     expect(attempt).toEqual({ outcome: 'permanent_error', error: 'channel web is not configured' });
   });
 });

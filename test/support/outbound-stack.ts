@@ -97,7 +97,8 @@ export async function startOutboundStack(
         body: `hello over ${channel}`,
         ...fields,
       });
-      if (response.status !== 202) throw new Error(`send refused: ${response.status} ${response.text}`);
+      if (response.status !== 202)
+        throw new Error(`send refused: ${response.status} ${response.text}`);
       return response.body;
     },
     async waitForStatus(id, statuses, timeoutMs = 15_000) {

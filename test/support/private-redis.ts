@@ -39,7 +39,11 @@ export class PrivateRedis {
     this.child = child;
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output.includes('Ready to accept connections'), `redis on ${this.port}`, 10_000);
+    await waitFor(
+      () => output.includes('Ready to accept connections'),
+      `redis on ${this.port}`,
+      10_000,
+    );
   }
 
   async stop(): Promise<void> {

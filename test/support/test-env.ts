@@ -8,7 +8,9 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
  * The environment of one test file's API and worker. Each file gets its own queue prefix, so
  * files never see each other's jobs; short delays come from configuration, as in production.
  */
-export function testEnv(overrides: Record<string, string | undefined> = {}): Record<string, string> {
+export function testEnv(
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
     DATABASE_URL: TEST_DATABASE_URL,

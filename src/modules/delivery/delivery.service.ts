@@ -59,7 +59,10 @@ export class DeliveryService {
     const message = await this.ledger.claimForSending(messageId);
     if (!message) return { kind: 'skipped' };
     if (message.expiresAt && message.expiresAt.getTime() <= Date.now()) {
-      await this.ledger.expire(message.id, 'expired: validity_seconds passed before it could be sent');
+      await this.ledger.expire(
+        message.id,
+        'expired: validity_seconds passed before it could be sent',
+      );
       this.logger.log({ messageId, channel: message.channel }, 'message expired unsent');
       this.countStatus(message.channel, 'expired');
       return { kind: 'expired' };
@@ -71,7 +74,13 @@ export class DeliveryService {
       this.observeAttempt(message.channel, 'sent', startedAt);
       await this.ledger.recordSent(
         message.id,
-        { attempt: message.attempt, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: result.httpStatus },
+        {
+          attempt: message.attempt,
+          startedAt,
+          finishedAt: new Date(),
+          outcome: 'sent',
+          httpStatus: result.httpStatus,
+        },
         result.providerMessageId,
         result.driver ? { delivery_driver: result.driver } : {},
       );
@@ -118,7 +127,8 @@ export class DeliveryService {
       attempt: message.attempt,
       startedAt,
       finishedAt: new Date(),
-      outcome: error.kind === 'permanent' ? ('permanent_error' as const) : ('transient_error' as const),
+      outcome:
+        error.kind === 'permanent' ? ('permanent_error' as const) : ('transient_error' as const),
       httpStatus: error.httpStatus,
       error: error.message,
     };

@@ -2,11 +2,7 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import {
-  OUTBOUND_BACKOFF,
-  OUTBOUND_QUEUE,
-  SendMessageJob,
-} from '../../platform/queue/queue-names';
+import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE, SendMessageJob } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
 import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
@@ -82,7 +78,10 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         void this.ledger
           .failIfPending(job.data.messageId, `delivery job failed: ${error.message}`)
           .catch((dbError: Error) =>
-            this.logger.error({ messageId: job.data.messageId, reason: dbError.message }, 'could not record job failure'),
+            this.logger.error(
+              { messageId: job.data.messageId, reason: dbError.message },
+              'could not record job failure',
+            ),
           );
       }
     });

@@ -64,7 +64,10 @@ export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
     }
     await job?.remove();
     await this.outboundQueue.enqueue(message);
-    this.logger.log({ messageId: message.id, channel: message.channel, state }, 'message re-enqueued');
+    this.logger.log(
+      { messageId: message.id, channel: message.channel, state },
+      'message re-enqueued',
+    );
     return true;
   }
 }

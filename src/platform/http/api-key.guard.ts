@@ -34,7 +34,10 @@ export class ApiKeyGuard implements CanActivate {
     if (isPublic) return true;
     const header = context.switchToHttp().getRequest<FastifyRequest>().headers.authorization;
     if (!isAuthorized(header, this.keyDigests)) {
-      throw new DomainError('unauthorized', 'a valid API key is required: Authorization: Bearer KEY');
+      throw new DomainError(
+        'unauthorized',
+        'a valid API key is required: Authorization: Bearer KEY',
+      );
     }
     return true;
   }
