@@ -161,6 +161,29 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
       expect(schemaOf('/api/inbound-events/{id}', 'get')).toBe(ref('InboundEventResponse'));
       expect(schemaOf('/api/inbound-events/{id}/replay', 'post')).toBe(ref('InboundEventResponse'));
       expect(schemaOf('/api/inbound-events/replay', 'post')).toBe(ref('InboundEventList'));
+      /** The query parameters of an operation: name → required. */
+      const queryOf = (path: string, method: string) =>
+        Object.fromEntries(
+          document.paths[path][method].parameters
+            .filter((parameter: { in: string }) => parameter.in === 'query')
+            .map((parameter: { name: string; required: boolean }) => [
+              parameter.name,
+              parameter.required,
+            ]),
+        );
+      expect(queryOf('/api/inbound-events/replay', 'post')).toEqual({ from: true, to: false });
+      expect(queryOf('/api/inbound-events', 'get')).toMatchObject({
+        status: false,
+        provider: false,
+        limit: false,
+        cursor: false,
+      });
+      expect(queryOf('/api/events', 'get')).toEqual({
+        after: false,
+        cursor: false,
+        limit: false,
+        conversation_id: false,
+      });
       expectListOf('InboundEventList', 'InboundEventResponse', false);
       const inboundEvent = schemas.InboundEventResponse;
       expect(Object.keys(inboundEvent.properties).sort()).toEqual(

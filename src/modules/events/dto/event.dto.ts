@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
 import { PageLimit } from '../../../platform/http/pagination';
@@ -9,12 +9,14 @@ import type { EventType } from '../event-type';
 
 /** `?after=SEQ` (or the list convention's `?cursor=`), oldest first, as a log is read. */
 export class ListEventsQuery {
+  @ApiPropertyOptional({ minimum: 0, example: 41, description: 'the last seq already processed' })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'after must be a seq (a whole number >= 0)' })
   @Min(0, { message: 'after must be a seq (a whole number >= 0)' })
   after?: number;
 
+  @ApiPropertyOptional({ description: 'the next_cursor of a previous page (same as after)' })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;
@@ -22,6 +24,7 @@ export class ListEventsQuery {
   @PageLimit()
   limit?: number;
 
+  @ApiPropertyOptional({ format: 'uuid', description: "only this conversation's events" })
   @IsOptional()
   @IsUUID()
   conversation_id?: string;

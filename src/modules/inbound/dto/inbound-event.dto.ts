@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional } from 'class-validator';
 import { PageQuery } from '../../../platform/http/pagination';
 import {
@@ -9,19 +9,27 @@ import {
 import { INBOUND_PROVIDERS, type InboundProvider } from '../inbound-provider';
 
 export class ListInboundEventsQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: [...INBOUND_EVENT_STATUSES], example: 'failed' })
   @IsOptional()
   @IsIn(INBOUND_EVENT_STATUSES)
   status?: InboundEventStatus;
 
+  @ApiPropertyOptional({ enum: [...INBOUND_PROVIDERS], example: 'whatsapp' })
   @IsOptional()
   @IsIn(INBOUND_PROVIDERS)
   provider?: InboundProvider;
 }
 
 export class ReplayWindowQuery {
+  @ApiProperty({ format: 'date-time', example: '2026-11-26T00:00:00Z', description: 'inclusive' })
   @IsISO8601({ strict: true }, { message: 'from must be an ISO 8601 timestamp' })
   from: string;
 
+  @ApiPropertyOptional({
+    format: 'date-time',
+    example: '2026-11-26T12:00:00Z',
+    description: 'exclusive; default now',
+  })
   @IsOptional()
   @IsISO8601({ strict: true }, { message: 'to must be an ISO 8601 timestamp' })
   to?: string;
