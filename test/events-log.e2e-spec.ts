@@ -119,12 +119,17 @@ describe('Event log (GET /api/events)', () => {
     expect(events.map((event) => event.type)).toEqual(['conversation.created', 'message.created']);
     const stored = await api.request('GET', `/api/messages/${message.id}`);
     expect(events[1].data).toEqual(stored.body);
+    // The webhook's statement builds these payloads in SQL: they must be the API's resources.
+    const conversation = await api.request('GET', `/api/conversations/${message.conversation_id}`);
+    expect(events[0].data).toEqual(conversation.body);
 
     const [customerEvent] = await sql(
-      `SELECT seq FROM events WHERE type = 'customer.created' AND data->>'id' = $1`,
+      `SELECT seq, data FROM events WHERE type = 'customer.created' AND data->>'id' = $1`,
       [message.customer_id],
     );
     expect(Number(customerEvent.seq)).toBeLessThan(events[0].seq);
+    const customer = await api.request('GET', `/api/customers/${message.customer_id}`);
+    expect(customerEvent.data).toEqual(customer.body);
   });
 
   it('never lets a reader skip an event while transactions commit out of order', async () => {
