@@ -33,6 +33,12 @@ export interface AppConfig {
   nodeEnv: string;
   port: number;
   databaseUrl: string;
+  database: {
+    /** Connecting, and waiting for a free pooled connection. */
+    connectTimeoutMs: number;
+    /** Server-side statement_timeout; 0 = none. */
+    statementTimeoutMs: number;
+  };
   redisUrl: string;
   queuePrefix: string;
   defaultCountry: string;
@@ -218,6 +224,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
         'postgres:',
         'postgresql:',
       ]) ?? '',
+    database: {
+      connectTimeoutMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100),
+      statementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 4_000, 0),
+    },
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '',
     queuePrefix: text('QUEUE_PREFIX') ?? 'omni',
     defaultCountry,

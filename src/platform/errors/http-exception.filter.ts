@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply } from 'fastify';
 import { QueryFailedError } from 'typeorm';
+import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
 
 const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
@@ -38,6 +39,8 @@ export interface ErrorBody {
   message: string | string[];
 }
 
+const DATABASE_RETRY_AFTER_SECONDS = 5;
+
 /** Postgres unique_violation, and the readable part of its detail ("Key (phone)=(...) exists"). */
 const UNIQUE_VIOLATION = '23505';
 
@@ -53,7 +56,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const body = this.toBody(exception);
+    const body = isDatabaseUnavailable(exception)
+      ? this.databaseUnavailable(exception, reply)
+      : this.toBody(exception);
     void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 
@@ -95,6 +100,23 @@ export class HttpExceptionFilter implements ExceptionFilter {
       statusCode: 500,
       error: REASON[500],
       message: `internal error; quote ${errorId} when reporting it`,
+    };
+  }
+
+  /**
+   * Postgres is down or not answering: the same request will work once it is back. 503 (with
+   * Retry-After) tells clients and webhook providers to retry, where a 500 reads as a bug.
+   */
+  private databaseUnavailable(exception: unknown, reply: FastifyReply): ErrorBody {
+    void reply.header('retry-after', DATABASE_RETRY_AFTER_SECONDS);
+    this.logger.warn(
+      { reason: (exception as Error).message },
+      'database unavailable; answered 503',
+    );
+    return {
+      statusCode: 503,
+      error: 'service_unavailable',
+      message: 'the database is unavailable; retry in a few seconds',
     };
   }
 }
