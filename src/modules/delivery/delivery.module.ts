@@ -2,6 +2,7 @@ import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { MessagingModule } from '../messaging/messaging.module';
+import { DatabaseOutage } from './database-outage';
 import { DeliveryService } from './delivery.service';
 import { OutboundProcessor } from './outbound.processor';
 import { OutboxSweeper } from './outbox-sweeper';
@@ -14,6 +15,12 @@ import { mailerOptions } from './senders/mail-transport';
     MessagingModule,
     MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: mailerOptions }),
   ],
-  providers: [channelSendersProvider, DeliveryService, OutboundProcessor, OutboxSweeper],
+  providers: [
+    channelSendersProvider,
+    DatabaseOutage,
+    DeliveryService,
+    OutboundProcessor,
+    OutboxSweeper,
+  ],
 })
 export class DeliveryModule {}

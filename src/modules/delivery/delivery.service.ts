@@ -4,8 +4,9 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
+import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS, retryDelayMs } from './retry-policy';
-import { CHANNEL_SENDERS, ChannelSender } from './senders/channel-sender';
+import { CHANNEL_SENDERS, ChannelSender, SendResult } from './senders/channel-sender';
 import { SendError } from './senders/send-error';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
@@ -55,41 +56,36 @@ export class DeliveryService {
     return this.senders.has(channel);
   }
 
-  async deliver(messageId: string, budget: TryBudget): Promise<DeliveryOutcome> {
-    const message = await this.ledger.claimForSending(messageId);
+  /**
+   * `keepAccepted` stores the provider's yes with the job when the database refuses to record
+   * it, so that the next run of the job writes it instead of sending again. An error that makes
+   * Postgres unavailable propagates: the caller waits for the database, and the try is not spent.
+   */
+  async deliver(
+    job: OutboundJob,
+    budget: TryBudget,
+    keepAccepted: (accepted: AcceptedSend) => Promise<void>,
+  ): Promise<DeliveryOutcome> {
+    if (job.accepted) return this.recordAccepted(job.messageId, job.accepted);
+    const message = await this.ledger.claimForSending(job.messageId);
     if (!message) return { kind: 'skipped' };
     if (message.expiresAt && message.expiresAt.getTime() <= Date.now()) {
       await this.ledger.expire(
         message.id,
         'expired: validity_seconds passed before it could be sent',
       );
-      this.logger.log({ messageId, channel: message.channel }, 'message expired unsent');
+      this.logger.log(
+        { messageId: message.id, channel: message.channel },
+        'message expired unsent',
+      );
       this.countStatus(message.channel, 'expired');
       return { kind: 'expired' };
     }
 
     const startedAt = new Date();
+    let result: SendResult;
     try {
-      const result = await this.send(message);
-      this.observeAttempt(message.channel, 'sent', startedAt);
-      await this.ledger.recordSent(
-        message.id,
-        {
-          attempt: message.attempt,
-          startedAt,
-          finishedAt: new Date(),
-          outcome: 'sent',
-          httpStatus: result.httpStatus,
-        },
-        result.providerMessageId,
-        result.driver ? { delivery_driver: result.driver } : {},
-      );
-      this.logger.log(
-        { messageId, channel: message.channel, attempt: message.attempt, driver: result.driver },
-        'message sent',
-      );
-      this.countStatus(message.channel, 'sent');
-      return { kind: 'sent' };
+      result = await this.send(message);
     } catch (thrown) {
       const error =
         thrown instanceof SendError
@@ -97,6 +93,46 @@ export class DeliveryService {
           : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
       return this.handleFailure(message, budget, startedAt, error);
     }
+    this.observeAttempt(message.channel, 'sent', startedAt);
+    const accepted: AcceptedSend = {
+      ...result,
+      channel: message.channel,
+      attempt: message.attempt,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+    };
+    try {
+      return await this.recordAccepted(message.id, accepted);
+    } catch (error) {
+      await keepAccepted(accepted);
+      this.logger.warn(
+        { messageId: message.id, channel: message.channel, reason: (error as Error).message },
+        'provider accepted the message but its outcome could not be written; kept for the next run',
+      );
+      throw error;
+    }
+  }
+
+  private async recordAccepted(
+    messageId: string,
+    accepted: AcceptedSend,
+  ): Promise<DeliveryOutcome> {
+    const { channel, attempt, driver } = accepted;
+    await this.ledger.recordSent(
+      messageId,
+      {
+        attempt,
+        startedAt: new Date(accepted.startedAt),
+        finishedAt: new Date(accepted.finishedAt),
+        outcome: 'sent',
+        httpStatus: accepted.httpStatus,
+      },
+      accepted.providerMessageId,
+      driver ? { delivery_driver: driver } : {},
+    );
+    this.logger.log({ messageId, channel, attempt, driver }, 'message sent');
+    this.countStatus(channel, 'sent');
+    return { kind: 'sent' };
   }
 
   private observeAttempt(channel: Channel, outcome: AttemptOutcome, startedAt: Date): void {

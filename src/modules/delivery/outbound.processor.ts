@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE, SendMessageJob } from '../../platform/queue/queue-names';
+import { isDatabaseUnavailable } from '../../platform/database/database-unavailable';
+import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
 import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
-import { DeliveryService } from './delivery.service';
+import { DatabaseOutage } from './database-outage';
+import { DeliveryOutcome, DeliveryService } from './delivery.service';
+import type { OutboundJob } from './outbound-job';
 import { MAX_THROTTLED_TRIES, retryDelayMs } from './retry-policy';
 import { SendError } from './senders/send-error';
 
@@ -19,12 +22,13 @@ import { SendError } from './senders/send-error';
 @Injectable()
 export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(OutboundProcessor.name);
-  private readonly workers: Worker<SendMessageJob>[] = [];
+  private readonly workers: Worker<OutboundJob>[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly delivery: DeliveryService,
     private readonly ledger: DeliveryLedger,
+    private readonly databaseOutage: DatabaseOutage,
   ) {}
 
   onModuleInit(): void {
@@ -43,11 +47,11 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     this.logger.log('all outbound workers closed');
   }
 
-  private startWorker(channel: Channel): Worker<SendMessageJob> {
+  private startWorker(channel: Channel): Worker<OutboundJob> {
     const { outbound, queuePrefix, redisUrl } = this.config;
-    const worker: Worker<SendMessageJob> = new Worker<SendMessageJob>(
+    const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
-      (job) => this.process(worker, job),
+      (job, token) => this.process(worker, job, token),
       {
         connection: redisConnection(redisUrl),
         prefix: queuePrefix,
@@ -91,13 +95,29 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     return worker;
   }
 
-  private async process(worker: Worker<SendMessageJob>, job: Job<SendMessageJob>): Promise<void> {
+  private async process(
+    worker: Worker<OutboundJob>,
+    job: Job<OutboundJob>,
+    token?: string,
+  ): Promise<void> {
     const maxTries = job.opts.attempts ?? 1;
-    const outcome = await this.delivery.deliver(job.data.messageId, {
-      tryNumber: job.attemptsMade + 1,
-      maxTries,
-      mayWaitForThrottle: job.attemptsStarted <= maxTries + MAX_THROTTLED_TRIES,
-    });
+    const startedRuns = job.attemptsStarted - (job.data.databaseWaits ?? 0);
+    let outcome: DeliveryOutcome;
+    try {
+      outcome = await this.delivery.deliver(
+        job.data,
+        {
+          tryNumber: job.attemptsMade + 1,
+          maxTries,
+          mayWaitForThrottle: startedRuns <= maxTries + MAX_THROTTLED_TRIES,
+        },
+        (accepted) => job.updateData({ ...job.data, accepted }),
+      );
+    } catch (error) {
+      if (!isDatabaseUnavailable(error)) throw error;
+      await this.waitForDatabase(job, token, error as Error);
+      throw new DelayedError();
+    }
     switch (outcome.kind) {
       case 'throttled':
         // Pauses the whole queue (every worker process) and puts the job back without
@@ -111,5 +131,19 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
       default:
         return;
     }
+  }
+
+  /**
+   * Postgres is unavailable, which says nothing about the message: pause this process's workers
+   * until it answers, and give the job back as delayed, which spends none of its tries.
+   */
+  private async waitForDatabase(
+    job: Job<OutboundJob>,
+    token: string | undefined,
+    error: Error,
+  ): Promise<void> {
+    this.databaseOutage.report(this.workers, error);
+    await job.updateData({ ...job.data, databaseWaits: (job.data.databaseWaits ?? 0) + 1 });
+    await job.moveToDelayed(Date.now() + this.databaseOutage.retryDelayMs, token);
   }
 }

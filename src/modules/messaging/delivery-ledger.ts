@@ -82,11 +82,11 @@ function transition(
 }
 
 /**
- * The outcome of a try: its attempt row and the status change from `sending` in one statement.
+ * The outcome of a try: its attempt row and the status change from `from` in one statement.
  * $1 message id, $2..$7 the attempt, $8 its error, then the statement's own parameters.
  */
-function outcome(set: string): string {
-  return transition(set, `'sending'`, {
+function outcome(set: string, from = `'sending'`): string {
+  return transition(set, from, {
     returning: 'id',
     ctes: `attempt AS (
        INSERT INTO message_attempts
@@ -113,11 +113,18 @@ const CLAIM = statement(
   }),
 );
 
+/**
+ * From any pending status, not only `sending`: a provider's yes is written even when the claim
+ * before it was lost (a Postgres crash; the claim commits without waiting for its flush) or a
+ * worker that took the job over meanwhile left the message `retrying`. Sending it again would
+ * be the only alternative.
+ */
 const RECORD_SENT = statement(
   'ledger-record-sent',
   outcome(
     `status = 'sent', provider_message_id = $9, sent_at = now(), last_error = NULL,
      next_attempt_at = NULL, metadata = messages.metadata || $10::jsonb`,
+    PENDING,
   ),
 );
 
