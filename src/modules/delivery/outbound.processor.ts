@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE, SendMessageJob } from '../../platform/queue/queue-names';
@@ -47,7 +47,7 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     const { outbound, queuePrefix, redisUrl } = this.config;
     const worker: Worker<SendMessageJob> = new Worker<SendMessageJob>(
       OUTBOUND_QUEUE[channel],
-      (job) => this.process(worker, job),
+      (job, token) => this.process(worker, job, token),
       {
         connection: redisConnection(redisUrl),
         prefix: queuePrefix,
@@ -91,7 +91,11 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     return worker;
   }
 
-  private async process(worker: Worker<SendMessageJob>, job: Job<SendMessageJob>): Promise<void> {
+  private async process(
+    worker: Worker<SendMessageJob>,
+    job: Job<SendMessageJob>,
+    token?: string,
+  ): Promise<void> {
     const maxTries = job.opts.attempts ?? 1;
     const outcome = await this.delivery.deliver(job.data.messageId, {
       tryNumber: job.attemptsMade + 1,
@@ -100,8 +104,12 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     });
     switch (outcome.kind) {
       case 'throttled':
-        // Pauses the whole queue (every worker process) and puts the job back without
-        // spending one of its retries.
+        // Neither move spends one of the job's retries. A recipient limit delays this job only;
+        // any other throttle pauses the whole queue (every worker process) and puts it back.
+        if (outcome.error.rateLimited === 'recipient') {
+          await job.moveToDelayed(Date.now() + outcome.pauseMs, token);
+          throw new DelayedError();
+        }
         await worker.rateLimit(outcome.pauseMs);
         throw new RateLimitError();
       case 'retry':
