@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './metrics';
+import { spawnOwned } from './owned-processes';
 import { waitFor } from './wait-for';
 
 export interface ApiProcess {
@@ -19,7 +20,7 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
  */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawnOwned(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

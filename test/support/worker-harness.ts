@@ -1,5 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { spawnOwned } from './owned-processes';
 
 export interface WorkerHarness {
   process: ChildProcess;
@@ -15,7 +16,7 @@ const WORKER = join(__dirname, '..', '..', 'dist', 'worker.js');
 
 /** The real `node dist/worker.js` as a separate process, as in production. */
 export async function startWorker(env: Record<string, string>): Promise<WorkerHarness> {
-  const child = spawn(process.execPath, [WORKER], {
+  const child = spawnOwned(process.execPath, [WORKER], {
     env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
