@@ -27,18 +27,18 @@ export class AppMetrics {
     const ours = [this.registry];
     const inWorker = processName === 'worker' ? ours : [];
     const inApi = processName === 'api' ? ours : [];
-    this.messages = new Counter({
-      name: 'messages_total',
-      help: 'Messages that reached a status, by channel, direction and status',
-      labelNames: ['channel', 'direction', 'status'] as const,
-      registers: ours,
-    });
-    this.attempts = new Counter({
-      name: 'delivery_attempts_total',
-      help: 'Provider send attempts by channel and outcome',
-      labelNames: ['channel', 'outcome'] as const,
-      registers: inWorker,
-    });
+    this.messages = counter(
+      'messages_total',
+      'Messages that reached a status, by channel, direction and status',
+      ['channel', 'direction', 'status'],
+      ours,
+    );
+    this.attempts = counter(
+      'delivery_attempts_total',
+      'Provider send attempts by channel and outcome',
+      ['channel', 'outcome'],
+      inWorker,
+    );
     this.attemptDuration = new Histogram({
       name: 'delivery_attempt_duration_seconds',
       help: 'Time one provider send attempt took, whatever its outcome',
@@ -46,12 +46,12 @@ export class AppMetrics {
       buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers: inWorker,
     });
-    this.webhookRejections = new Counter({
-      name: 'inbound_webhook_rejections_total',
-      help: 'Inbound webhook requests refused before processing, by provider and reason',
-      labelNames: ['provider', 'reason'] as const,
-      registers: inApi,
-    });
+    this.webhookRejections = counter(
+      'inbound_webhook_rejections_total',
+      'Inbound webhook requests refused before processing, by provider and reason',
+      ['provider', 'reason'],
+      inApi,
+    );
 
     this.registry.setDefaultLabels({ process: processName });
     collectDefaultMetrics({ register: this.registry });
@@ -67,4 +67,13 @@ export class AppMetrics {
       }
     }
   }
+}
+
+function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  registers: Registry[],
+): Counter<L> {
+  return new Counter({ name, help, labelNames, registers });
 }
