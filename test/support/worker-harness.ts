@@ -13,6 +13,8 @@ export interface WorkerHarness {
 }
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'worker.js');
+// Generous: on a loaded two-core box a worker has been seen to need over 20 s to boot.
+const START_TIMEOUT_MS = 40_000;
 
 /** The real `node dist/worker.js` as a separate process, as in production. */
 export async function startWorker(env: Record<string, string>): Promise<WorkerHarness> {
@@ -22,8 +24,11 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerHa
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 20_000);
+  const started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('worker started')) {
@@ -37,6 +42,11 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerHa
       clearTimeout(timer);
       reject(new Error(`worker exited with ${code} before starting:\n${output}`));
     });
+  });
+  // A worker that missed its start-up deadline must not go on sending in the tests after this one.
+  await started.catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
   });
   return {
     process: child,
