@@ -8,5 +8,6 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 npx nest build
 npx jest --selectProjects unit
-# --forceExit: a leaked Redis or Postgres handle must never hang CI after the results are in.
-npx jest --selectProjects e2e --runInBand --forceExit "$@"
+# No --forceExit: every test file closes what it opened, and a process a failed file left running
+# is stopped after it (test/support/stop-leftover-processes.ts), so Jest exits by itself.
+npx jest --selectProjects e2e --runInBand "$@"

@@ -1,6 +1,7 @@
 import type { EventResponse } from '../src/modules/events/dto/event.dto';
 import { ApiProcess, startApiProcess } from './support/api-process';
-import { createConversation } from './support/factories';
+import { sql } from './support/db';
+import { createConversation, createCustomer } from './support/factories';
 import { connectEvents, EventSocket, refusal } from './support/event-socket';
 import { INBOUND_ENV, postWhatsapp, whatsappStatus } from './support/inbound-webhooks';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
@@ -134,5 +135,54 @@ describe('Real time over socket.io (worker process, two API processes)', () => {
     expect(events[3].seq).toBeGreaterThan(missed[2].seq);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(back.events).toHaveLength(4);
+  });
+
+  it('replays at most 1 000 events to a socket resuming from far behind, then resync, without delaying another socket', async () => {
+    // A backlog far beyond one replay, appended as the application appends: rows without a seq,
+    // numbered by the relay's sequencer.
+    const backlog = 20_000;
+    await sql(
+      `INSERT INTO events (type, data)
+       SELECT 'customer.created', jsonb_build_object('id', gen_random_uuid(), 'name', 'Backlog ' || i)
+         FROM generate_series(1, $1::int) AS i`,
+      [backlog],
+    );
+    await waitFor(
+      async () => (await sql(`SELECT 1 FROM events WHERE seq IS NULL LIMIT 1`)).length === 0,
+      'the backlog numbered',
+      30_000,
+    );
+    const [{ last_seq: lastSeq }] = await sql(`SELECT last_seq::int FROM event_sequence`);
+
+    const bystander = await connect(stack.api.url);
+    const behind = await connect(stack.api.url, { last_seq: 0 });
+    const resync = new Promise<any>((resolve) => behind.socket.once('resync', resolve));
+    const postedAt = Date.now();
+    const customer = await createCustomer(stack.api);
+    const [live] = await bystander.waitForEvents(1, (event) => event.data?.id === customer.id);
+    const liveLatencyMs = Date.now() - postedAt;
+
+    process.stdout.write(`bystander got a live event ${liveLatencyMs} ms after the POST\n`);
+    // Unbounded, the replay of the whole backlog held this event back for about 8 s.
+    expect(liveLatencyMs).toBeLessThan(2_500);
+
+    const { seq, live_after: liveAfter } = await resync;
+    const replayed = behind.events.filter((event) => event.type !== undefined);
+    const beforeResync = replayed.filter((event) => event.seq <= seq);
+    process.stdout.write(
+      `far-behind resume over ${lastSeq} events: ${beforeResync.length} replayed, ` +
+        `resync at ${seq} (live after ${liveAfter})\n`,
+    );
+    expect(beforeResync.map((event) => event.seq)).toEqual(
+      Array.from({ length: 1000 }, (_, i) => i + 1),
+    );
+    expect(seq).toBe(1000);
+    expect(liveAfter).toBeGreaterThanOrEqual(lastSeq);
+    // Then only live events: nothing between the resync seq and where live delivery starts.
+    expect(replayed.filter((event) => event.seq > seq && event.seq <= liveAfter)).toEqual([]);
+    expect(live.type).toBe('customer.created');
+    // GET /api/events continues exactly where the replay stopped.
+    const next = await stack.api.request('GET', `/api/events?after=${seq}&limit=1`);
+    expect(next.body.data[0].seq).toBe(seq + 1);
   });
 });

@@ -132,4 +132,19 @@ describe('Operations: Prometheus metrics (API /metrics and the worker’s own po
     );
     expect(rejected(after, 'sms', 'forbidden')).toBe(rejected(before, 'sms', 'forbidden') + 1);
   });
+
+  it('shows each series only in the process that fills it', async () => {
+    const names = (text: string) =>
+      new Set(text.split('\n').flatMap((line) => /^# TYPE (\S+)/.exec(line)?.[1] ?? []));
+    const [api, worker] = [names(await apiMetrics()), names(await workerMetrics())];
+    const workerOnly = ['delivery_attempts_total', 'delivery_attempt_duration_seconds'];
+    const apiOnly = ['inbound_webhook_rejections_total', 'outbound_queue_jobs'];
+    for (const name of workerOnly) {
+      expect([name, api.has(name), worker.has(name)]).toEqual([name, false, true]);
+    }
+    for (const name of apiOnly) {
+      expect([name, api.has(name), worker.has(name)]).toEqual([name, true, false]);
+    }
+    expect([api.has('messages_total'), worker.has('messages_total')]).toEqual([true, true]);
+  });
 });

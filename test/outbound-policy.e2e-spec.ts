@@ -1,6 +1,7 @@
 import { sql } from './support/db';
 import { createConversation } from './support/factories';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
+import { outboundQueue } from './support/queues';
 import { waitFor } from './support/wait-for';
 import { graphError } from './stand-ins/whatsapp-stand-in';
 
@@ -16,6 +17,7 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
   beforeEach(() => {
     stack.whatsapp.reset();
     stack.twilio.reset();
+    stack.web.reset();
   });
   afterEach(async () => {
     await Promise.all(stack.workers.splice(0).map((worker) => worker.stop()));
@@ -87,6 +89,54 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
       expect(request.receivedAt - throttle.receivedAt).toBeGreaterThanOrEqual(950);
     }
     expect(rest.map((r) => (r.json as any).text.body).sort()).toEqual(['first', 'second']);
+  });
+
+  it('delays only the message whose recipient is throttled (WhatsApp 131056), not the channel', async () => {
+    await stack.startWorker();
+    const [busy, other] = [await openWhatsappWindow(), await openWhatsappWindow()];
+    stack.whatsapp.enqueue({
+      ...graphError(131056, '(Business Account, Consumer Account) pair rate limit hit', 400),
+      headers: { 'retry-after': '10' },
+    });
+    const throttled = await stack.send(busy.id, 'whatsapp', { body: 'first' });
+    const waiting = await stack.waitForStatus(throttled.id, ['retrying']);
+    const unaffected = await stack.send(other.id, 'whatsapp', { body: 'second' });
+
+    await stack.waitForStatus(unaffected.id, ['sent']);
+    await stack.waitForStatus(throttled.id, ['sent'], 30_000);
+    const [throttle, ...rest] = stack.whatsapp.requests;
+    const after = (body: string) =>
+      rest.find((r) => (r.json as any).text.body === body)!.receivedAt - throttle.receivedAt;
+    process.stdout.write(
+      `131056: other recipient sent ${after('second')} ms after the throttle, ` +
+        `throttled one re-sent after ${after('first')} ms\n`,
+    );
+    expect(Date.parse(waiting.next_attempt_at) - throttle.receivedAt).toBeGreaterThanOrEqual(9_900);
+    // A channel pause would have held the other recipient's message for the whole 10 s.
+    expect(after('second')).toBeLessThan(9_000);
+    expect(after('second')).toBeLessThan(after('first'));
+    expect(after('first')).toBeGreaterThanOrEqual(9_900);
+    expect(rest).toHaveLength(2);
+  });
+
+  it('honours a channel-wide Retry-After only up to 15 minutes', async () => {
+    await stack.startWorker();
+    const conversation = await createConversation(stack.api, 'web');
+    stack.web.enqueue({ status: 429, headers: { 'retry-after': '86400' } });
+    const message = await stack.send(conversation.id, 'web');
+
+    const retrying = await stack.waitForStatus(message.id, ['retrying']);
+    const waitMs = Date.parse(retrying.next_attempt_at) - stack.web.requests[0].receivedAt;
+    const queue = outboundQueue(stack.env, 'web');
+    const pauseMs = await queue.getRateLimitTtl();
+    await queue.close();
+    process.stdout.write(
+      `Retry-After 86400: next try in ${waitMs} ms, channel paused ${pauseMs} ms\n`,
+    );
+    expect(waitMs).toBeGreaterThan(14 * 60_000);
+    expect(waitMs).toBeLessThanOrEqual(15 * 60_000 + 1_000);
+    expect(pauseMs).toBeGreaterThan(14 * 60_000);
+    expect(pauseMs).toBeLessThanOrEqual(15 * 60_000);
   });
 
   /** A WhatsApp conversation whose customer just wrote, so free text may be sent. */

@@ -8,6 +8,10 @@ export interface ReceivedMail {
   parsed: ParsedMail;
   /** The message source as sent after DATA. */
   raw: string;
+  /** Whether the session had been upgraded to TLS (STARTTLS) when the message was sent. */
+  secure: boolean;
+  /** The AUTH user name, when the client authenticated. */
+  user?: string;
   receivedAt: number;
 }
 
@@ -22,6 +26,8 @@ export interface SmtpFailure {
 export interface SmtpStandInOptions {
   /** Require AUTH with these credentials, as when MAIL_USERNAME / MAIL_PASSWORD are set. */
   auth?: { user: string; pass: string };
+  /** Offer STARTTLS with this certificate (PEM), as most submission servers do. */
+  tls?: { key: string; cert: string };
 }
 
 // Long enough for a client to finish its QUIT, short enough that close() never stalls a test run.
@@ -34,11 +40,12 @@ export class SmtpStandIn {
   private readonly server: SMTPServer;
   private failures: SmtpFailure[] = [];
 
-  constructor({ auth }: SmtpStandInOptions = {}) {
+  constructor({ auth, tls }: SmtpStandInOptions = {}) {
     this.server = new SMTPServer({
       secure: false,
+      ...tls,
       // Without AUTH advertised, a client configured with credentials simply sends unauthenticated.
-      disabledCommands: auth ? ['STARTTLS'] : ['STARTTLS', 'AUTH'],
+      disabledCommands: [...(tls ? [] : ['STARTTLS']), ...(auth ? [] : ['AUTH'])],
       authOptional: !auth,
       allowInsecureAuth: true,
       disableReverseLookup: true,
@@ -64,6 +71,8 @@ export class SmtpStandIn {
               },
               parsed: await simpleParser(raw),
               raw: raw.toString('utf8'),
+              secure: session.secure,
+              user: session.user as string | undefined,
               receivedAt: Date.now(),
             });
             callback();

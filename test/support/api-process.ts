@@ -1,6 +1,7 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './metrics';
+import { spawnOwned } from './owned-processes';
 import { waitFor } from './wait-for';
 
 export interface ApiProcess {
@@ -12,6 +13,8 @@ export interface ApiProcess {
 }
 
 const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
+// Generous: on a loaded two-core box an API process has been seen to need over 20 s to boot.
+const START_TIMEOUT_MS = 40_000;
 
 /**
  * The real `node dist/main.js` as a separate process, so that its log output (written by pino
@@ -19,7 +22,7 @@ const MAIN = join(__dirname, '..', '..', 'dist', 'main.js');
  */
 export async function startApiProcess(env: Record<string, string>): Promise<ApiProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [MAIN], {
+  const child = spawnOwned(process.execPath, [MAIN], {
     env: { PATH: process.env.PATH, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -37,8 +40,11 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
       );
     },
     'the API process to answer /health/live',
-    20_000,
-  );
+    START_TIMEOUT_MS,
+  ).catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     url,
     process: child,

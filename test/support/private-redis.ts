@@ -1,5 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { spawnOwned } from './owned-processes';
 import { waitFor } from './wait-for';
 
 /** A free TCP port on loopback, for a private server that a test may stop and start. */
@@ -30,8 +31,10 @@ export class PrivateRedis {
     return `redis://127.0.0.1:${this.port}`;
   }
 
+  /** Starts the server again after stop(); a no-op while it runs (a second one could not bind). */
   async resume(): Promise<void> {
-    const child = spawn(
+    if (this.running) return;
+    const child = spawnOwned(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
       { stdio: ['ignore', 'pipe', 'inherit'] },
@@ -48,9 +51,15 @@ export class PrivateRedis {
 
   async stop(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || !this.running) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
     await exited;
+  }
+
+  private get running(): boolean {
+    return (
+      this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
+    );
   }
 }

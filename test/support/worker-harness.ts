@@ -1,5 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { spawnOwned } from './owned-processes';
 
 export interface WorkerHarness {
   process: ChildProcess;
@@ -12,17 +13,22 @@ export interface WorkerHarness {
 }
 
 const WORKER = join(__dirname, '..', '..', 'dist', 'worker.js');
+// Generous: on a loaded two-core box a worker has been seen to need over 20 s to boot.
+const START_TIMEOUT_MS = 40_000;
 
 /** The real `node dist/worker.js` as a separate process, as in production. */
 export async function startWorker(env: Record<string, string>): Promise<WorkerHarness> {
-  const child = spawn(process.execPath, [WORKER], {
+  const child = spawnOwned(process.execPath, [WORKER], {
     env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 20_000);
+  const started = new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`worker did not start:\n${output}`)),
+      START_TIMEOUT_MS,
+    );
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('worker started')) {
@@ -36,6 +42,11 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerHa
       clearTimeout(timer);
       reject(new Error(`worker exited with ${code} before starting:\n${output}`));
     });
+  });
+  // A worker that missed its start-up deadline must not go on sending in the tests after this one.
+  await started.catch((error: Error) => {
+    child.kill('SIGKILL');
+    throw error;
   });
   return {
     process: child,

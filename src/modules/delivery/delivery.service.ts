@@ -182,7 +182,10 @@ export class DeliveryService {
     if (error.kind === 'transient' && error.rateLimited && budget.mayWaitForThrottle) {
       const pauseMs = Math.max(error.retryAfterMs ?? 0, DEFAULT_THROTTLE_PAUSE_MS);
       await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + pauseMs));
-      this.logger.warn({ ...context, pauseMs }, 'provider throttled the channel; pausing it');
+      this.logger.warn(
+        { ...context, pauseMs },
+        `provider throttled the ${error.rateLimited}; pausing it`,
+      );
       this.countStatus(message.channel, 'retrying');
       return { kind: 'throttled', pauseMs, error };
     }

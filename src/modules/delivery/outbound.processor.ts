@@ -120,8 +120,12 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     }
     switch (outcome.kind) {
       case 'throttled':
-        // Pauses the whole queue (every worker process) and puts the job back without
-        // spending one of its retries.
+        // Neither move spends one of the job's retries. A recipient limit delays this job only;
+        // any other throttle pauses the whole queue (every worker process) and puts it back.
+        if (outcome.error.rateLimited === 'recipient') {
+          await job.moveToDelayed(Date.now() + outcome.pauseMs, token);
+          throw new DelayedError();
+        }
         await worker.rateLimit(outcome.pauseMs);
         throw new RateLimitError();
       case 'retry':

@@ -11,6 +11,18 @@ export function retryDelayMs(delays: number[], retry: number, retryAfterMs = 0):
 export const DEFAULT_THROTTLE_PAUSE_MS = 1_000;
 
 /**
+ * The longest Retry-After we honour. A provider (or a web endpoint) answering `Retry-After: 86400`
+ * would otherwise stop a whole channel for a day; after 15 minutes we ask again.
+ */
+export const MAX_RETRY_AFTER_MS = 15 * 60_000;
+
+/**
+ * The shortest wait before re-sending to a recipient whose pair rate limit we hit (WhatsApp
+ * 131056): Meta allows about one message every 6 seconds from one business number to one user.
+ */
+export const RECIPIENT_THROTTLE_DELAY_MS = 6_000;
+
+/**
  * Throttled tries do not spend the message's retries (the provider never took the message), but
  * they are bounded so that a provider stuck in 429 still ends in a readable failure.
  */

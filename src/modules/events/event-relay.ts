@@ -15,6 +15,13 @@ export const EVENT_POLL_INTERVAL_MS = 100;
 const PAGE = 500;
 /** How long a socket whose last_seq is ahead of this process's relay waits for it to catch up. */
 const MAX_AHEAD_TICKS = 50;
+/**
+ * The most missed events one resuming socket is sent; a client further behind gets `resync` and
+ * reads the rest through GET /api/events, so one far-behind client never costs a tick the log.
+ */
+export const MAX_REPLAYED_EVENTS = 1000;
+/** Replays one tick may do before leaving the remaining resuming sockets to the next one. */
+const REPLAY_BUDGET_PER_TICK = 5 * MAX_REPLAYED_EVENTS;
 
 export interface EventSocketData {
   handshake: EventHandshake;
@@ -32,9 +39,10 @@ interface Resuming {
 /**
  * Tails the event log for this API process and emits to its own sockets. Every API process runs
  * one, so a client on any of them sees every change, the worker's included, with no fan-out
- * between processes: Postgres is the bus. One tick at a time: number what has committed, bring
- * resuming sockets up to the relay's position, then publish what is new. Because only the tick
- * emits, a resuming socket gets its missed events strictly before any live one.
+ * between processes: Postgres is the bus. One tick at a time: number what has committed, publish
+ * what is new, then bring resuming sockets up to the relay's position, so their replays never
+ * delay live events. Because only the tick emits and a resuming socket joins its rooms after its
+ * replay, it gets its missed events strictly before any live one.
  */
 @Injectable()
 export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
@@ -94,8 +102,8 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async tick(): Promise<void> {
     try {
       await this.sequencer.numberPending();
-      await this.resumeSockets();
       await this.publishNew();
+      await this.resumeSockets();
     } catch (error) {
       this.logger.warn(
         { error: (error as Error).message, cursor: this.cursor },
@@ -125,28 +133,46 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
   private async resumeSockets(): Promise<void> {
     const resuming = this.resuming;
     this.resuming = [];
+    let budget = REPLAY_BUDGET_PER_TICK;
     for (const entry of resuming) {
       const { socket } = entry;
       if (socket.disconnected) continue;
       // The client saw events this relay has not published yet (it was on a faster process).
-      if (entry.lastSeq > this.cursor && entry.ticks < MAX_AHEAD_TICKS) {
-        this.resuming.push({ ...entry, ticks: entry.ticks + 1 });
+      const ahead = entry.lastSeq > this.cursor && entry.ticks < MAX_AHEAD_TICKS;
+      if (ahead || budget <= 0) {
+        this.resuming.push({ ...entry, ticks: entry.ticks + (ahead ? 1 : 0) });
         continue;
       }
-      const { subscription } = socket.data as EventSocketData;
-      const conversationIds = subscription.all ? undefined : [...subscription.conversationIds];
-      let after = entry.lastSeq;
-      while (conversationIds?.length !== 0 && after < this.cursor) {
-        const missed = await this.log.readAfter(after, PAGE, conversationIds, this.cursor);
-        for (const record of missed) {
-          const event = mapEvent(record);
-          socket.emit(event.type, event);
-        }
-        if (missed.length < PAGE) break;
-        after = Number(missed[missed.length - 1].seq);
-      }
+      budget -= await this.replay(socket, entry.lastSeq);
       this.goLive(socket);
     }
+  }
+
+  /**
+   * Sends a socket what it missed after `lastSeq`, up to the relay's position, at most
+   * MAX_REPLAYED_EVENTS of them; past that, `resync` says where to continue with GET /api/events
+   * (live events follow it, all after that gap). Answers how many events it read.
+   */
+  private async replay(socket: Socket, lastSeq: number): Promise<number> {
+    const { subscription } = socket.data as EventSocketData;
+    const conversationIds = subscription.all ? undefined : [...subscription.conversationIds];
+    if (conversationIds?.length === 0 || lastSeq >= this.cursor) return 0;
+    const missed = await this.log.readAfter(
+      lastSeq,
+      MAX_REPLAYED_EVENTS + 1,
+      conversationIds,
+      this.cursor,
+    );
+    for (const record of missed.slice(0, MAX_REPLAYED_EVENTS)) {
+      const event = mapEvent(record);
+      socket.emit(event.type, event);
+    }
+    if (missed.length > MAX_REPLAYED_EVENTS) {
+      const seq = Number(missed[MAX_REPLAYED_EVENTS - 1].seq);
+      socket.emit('resync', { seq, live_after: this.cursor });
+      this.logger.log({ socketId: socket.id, seq }, 'socket too far behind; sent resync');
+    }
+    return missed.length;
   }
 
   private goLive(socket: Socket): void {

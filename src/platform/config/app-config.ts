@@ -19,7 +19,8 @@ export interface MailConfig {
   port: number;
   username?: string;
   password?: string;
-  encryption: 'tls' | 'starttls' | 'none';
+  /** Unset: STARTTLS whenever the server offers it; `none` must be asked for. */
+  encryption?: 'tls' | 'starttls' | 'none';
   fromAddress: string;
   fromName?: string;
 }
@@ -75,6 +76,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+const MAIL_ENCRYPTIONS = ['tls', 'starttls', 'none'] as const;
 
 const DEFAULT_RATE_LIMITS: Record<Channel, number> = { whatsapp: 80, sms: 10, email: 20, web: 50 };
 
@@ -194,7 +197,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     port: integer('MAIL_PORT', 587, 1),
     username: text('MAIL_USERNAME'),
     password: text('MAIL_PASSWORD'),
-    encryption: oneOf('MAIL_ENCRYPTION', ['tls', 'starttls', 'none'] as const, 'none'),
+    encryption:
+      text('MAIL_ENCRYPTION') === undefined
+        ? undefined
+        : oneOf('MAIL_ENCRYPTION', MAIL_ENCRYPTIONS, 'starttls'),
     fromAddress: text('MAIL_FROM_ADDRESS') ?? 'messages@localhost',
     fromName: text('MAIL_FROM_NAME'),
   };

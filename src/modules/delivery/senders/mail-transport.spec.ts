@@ -50,6 +50,11 @@ describe('mailerOptions', () => {
     expect(transport).toMatchObject(expected);
   });
 
+  it('upgrades with STARTTLS whenever offered when MAIL_ENCRYPTION is not set', () => {
+    const { transport } = mailerOptions(loadConfig({ ...smtpEnv, MAIL_ENCRYPTION: '' }));
+    expect(transport).toMatchObject({ secure: false, requireTLS: false, ignoreTLS: false });
+  });
+
   it('sends no credentials when MAIL_USERNAME is not set', () => {
     const { transport } = mailerOptions(loadConfig(smtpEnv));
     expect(transport).not.toHaveProperty('auth');

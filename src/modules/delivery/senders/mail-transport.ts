@@ -17,6 +17,8 @@ export function mailerOptions(config: AppConfig): MailerOptions {
       pool: true,
       host: mail.host,
       port: mail.port,
+      // Left unset, nodemailer upgrades with STARTTLS whenever the server offers it (and then
+      // verifies its certificate), so credentials never cross in clear unless `none` was asked for.
       secure: mail.encryption === 'tls',
       requireTLS: mail.encryption === 'starttls',
       ignoreTLS: mail.encryption === 'none',

@@ -24,6 +24,12 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter('Sun, 01 Jun 2025 12:00:30 GMT', now)).toBe(30_000);
   });
 
+  it('caps a Retry-After at 15 minutes', () => {
+    expect(parseRetryAfter('86400', now)).toBe(900_000);
+    expect(parseRetryAfter('900', now)).toBe(900_000);
+    expect(parseRetryAfter('Mon, 02 Jun 2025 12:00:00 GMT', now)).toBe(900_000);
+  });
+
   it('reads a date in the past as no wait at all', () => {
     expect(parseRetryAfter('Sun, 01 Jun 2025 11:59:00 GMT', now)).toBe(0);
   });
@@ -40,7 +46,7 @@ describe('httpStatusError', () => {
   it('429 is transient, rate limited and keeps Retry-After', () => {
     expect(httpStatusError(429, 'slow down', { retryAfterMs: 4_000 })).toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 4_000,
       httpStatus: 429,
       message: 'slow down',
@@ -50,7 +56,7 @@ describe('httpStatusError', () => {
   it.each([500, 502, 503, 504, 599])('%i is transient and not rate limited', (status) => {
     expect(httpStatusError(status, 'down')).toMatchObject({
       kind: 'transient',
-      rateLimited: false,
+      rateLimited: undefined,
     });
   });
 

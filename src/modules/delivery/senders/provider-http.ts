@@ -1,6 +1,7 @@
 import axios, { AxiosInstance } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { MAX_RETRY_AFTER_MS } from '../retry-policy';
 import { SendError, SendErrorDetails } from './send-error';
 
 // Close idle sockets before providers' load balancers (often 60 s) do, so a request is not written
@@ -37,10 +38,15 @@ export function isSuccessStatus(status: number): boolean {
 
 /**
  * Retry-After as milliseconds from `now`: delta-seconds or an HTTP-date (a date in the past means
- * "now", 0). Undefined when absent or unreadable, so callers fall back on their own delays.
+ * "now", 0), at most MAX_RETRY_AFTER_MS. Undefined when absent or unreadable, so callers fall back
+ * on their own delays.
  */
 export function parseRetryAfter(value: unknown, now: number = Date.now()): number | undefined {
-  const raw = Array.isArray(value) ? value[0] : value;
+  const waitMs = readRetryAfter(Array.isArray(value) ? value[0] : value, now);
+  return waitMs === undefined ? undefined : Math.min(waitMs, MAX_RETRY_AFTER_MS);
+}
+
+function readRetryAfter(raw: unknown, now: number): number | undefined {
   if (typeof raw === 'number') return Number.isFinite(raw) && raw >= 0 ? raw * 1000 : undefined;
   if (typeof raw !== 'string') return undefined;
   const text = raw.trim();
@@ -53,7 +59,7 @@ export function parseRetryAfter(value: unknown, now: number = Date.now()): numbe
 
 /**
  * The classification all providers share, for statuses their own tables do not settle:
- * 429 and 5xx are worth retrying (429 slows the whole channel), anything else is final.
+ * 429 and 5xx are worth retrying (429 pauses the whole channel), anything else is final.
  */
 export function httpStatusError(
   status: number,
@@ -64,7 +70,7 @@ export function httpStatusError(
     return SendError.transient(message, {
       ...details,
       httpStatus: status,
-      rateLimited: status === 429,
+      rateLimited: status === 429 ? 'channel' : undefined,
     });
   }
   return SendError.permanent(message, { providerCode: details.providerCode, httpStatus: status });

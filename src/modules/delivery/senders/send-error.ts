@@ -1,5 +1,11 @@
 export type SendErrorKind = 'transient' | 'permanent';
 
+/**
+ * What the provider throttled: the whole account or number (slow the channel in every worker), or
+ * only our traffic to one recipient (delay that message, let the channel's others go).
+ */
+export type ThrottleScope = 'channel' | 'recipient';
+
 export interface SendErrorDetails {
   kind: SendErrorKind;
   httpStatus?: number;
@@ -7,8 +13,8 @@ export interface SendErrorDetails {
   providerCode?: string | number;
   /** From a Retry-After header: never retry sooner. */
   retryAfterMs?: number;
-  /** The provider throttled the whole account or number: slow the channel, not only this job. */
-  rateLimited?: boolean;
+  /** Set when the provider throttled us; says whether the channel or only this message waits. */
+  rateLimited?: ThrottleScope;
 }
 
 /** A provider call that did not hand the message over, with what we know about retrying it. */
@@ -17,7 +23,7 @@ export class SendError extends Error implements SendErrorDetails {
   readonly httpStatus?: number;
   readonly providerCode?: string | number;
   readonly retryAfterMs?: number;
-  readonly rateLimited?: boolean;
+  readonly rateLimited?: ThrottleScope;
 
   constructor(message: string, details: SendErrorDetails) {
     super(message);

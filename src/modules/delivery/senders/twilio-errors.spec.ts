@@ -11,7 +11,7 @@ describe('classifyTwilioError', () => {
   it('20429 is transient, rate limited, and keeps Retry-After', () => {
     expect(classifyTwilioError(429, twilio(20429, 429), 3_000)).toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 3_000,
       providerCode: 20429,
       httpStatus: 429,
@@ -21,7 +21,7 @@ describe('classifyTwilioError', () => {
   it('HTTP 429 without a Twilio body is transient and rate limited', () => {
     expect(classifyTwilioError(429, 'Too Many Requests', 1_000)).toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 1_000,
     });
   });
@@ -29,7 +29,7 @@ describe('classifyTwilioError', () => {
   it.each([500, 502, 503, 504])('HTTP %i is transient and not rate limited', (status) => {
     expect(classifyTwilioError(status, twilio(20500, status))).toMatchObject({
       kind: 'transient',
-      rateLimited: false,
+      rateLimited: undefined,
       httpStatus: status,
     });
   });

@@ -45,7 +45,7 @@ export function classifyTwilioError(
       httpStatus,
       providerCode: code,
       retryAfterMs,
-      rateLimited: true,
+      rateLimited: 'channel',
     });
   }
   if (code !== undefined && PERMANENT_CODES.has(code)) {

@@ -85,7 +85,7 @@ describe('TwilioSmsSender', () => {
     const failure = sender().send(message());
     await expect(failure).rejects.toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       providerCode: 20429,
       retryAfterMs: expect.any(Number),
     });

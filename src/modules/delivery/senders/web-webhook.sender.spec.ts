@@ -126,7 +126,7 @@ describe('WebWebhookSender', () => {
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 30_000,
     });
   });
@@ -137,7 +137,7 @@ describe('WebWebhookSender', () => {
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
       httpStatus: code,
-      rateLimited: false,
+      rateLimited: undefined,
     });
   });
 

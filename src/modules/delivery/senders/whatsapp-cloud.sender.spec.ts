@@ -117,7 +117,7 @@ describe('WhatsappCloudSender', () => {
 
     await expect(sender().send(message())).rejects.toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 7_000,
       providerCode: 130429,
     });

@@ -8,19 +8,17 @@ const graph = (code: unknown, extra: Record<string, unknown> = {}) => ({
 describe('classifyWhatsappError', () => {
   // PROVIDERS.md §1.4, transient table; the HTTP status is what Meta usually sends with the code.
   it.each([
-    [1, 400, false],
-    [2, 503, false],
-    [4, 400, true],
-    [17, 400, true],
-    [341, 400, true],
-    [80007, 400, true],
-    [130429, 400, true],
-    [131000, 500, false],
-    [131016, 503, false],
-    [131048, 400, false],
-    [131049, 400, false],
-    [131056, 400, true],
-    [131057, 400, false],
+    [1, 400, undefined],
+    [2, 503, undefined],
+    [4, 400, 'channel'],
+    [17, 400, 'channel'],
+    [341, 400, 'channel'],
+    [80007, 400, 'channel'],
+    [130429, 400, 'channel'],
+    [131000, 500, undefined],
+    [131016, 503, undefined],
+    [131048, 400, undefined],
+    [131057, 400, undefined],
   ])('code %i (HTTP %i) is transient, rateLimited=%s', (code, status, rateLimited) => {
     const error = classifyWhatsappError(status, graph(code), 5_000);
     expect(error).toBeInstanceOf(SendError);
@@ -31,6 +29,25 @@ describe('classifyWhatsappError', () => {
       rateLimited,
       retryAfterMs: 5_000,
     });
+  });
+
+  it('131056 (pair rate limit) delays that recipient only, for at least 6 s', () => {
+    expect(classifyWhatsappError(400, graph(131056))).toMatchObject({
+      kind: 'transient',
+      providerCode: 131056,
+      rateLimited: 'recipient',
+      retryAfterMs: 6_000,
+    });
+    expect(classifyWhatsappError(400, graph(131056), 20_000).retryAfterMs).toBe(20_000);
+  });
+
+  it('131049 (per-user marketing limit) is not retried, and last_error says when to try again', () => {
+    const error = classifyWhatsappError(400, graph(131049));
+    expect(error).toMatchObject({ kind: 'permanent', providerCode: 131049 });
+    expect(error.message).toBe(
+      'whatsapp error 131049: Title; not retried: Meta limits marketing messages per user; ' +
+        'retry it no sooner than 24 h later',
+    );
   });
 
   // PROVIDERS.md §1.4, permanent table; several arrive with 5xx-looking statuses from proxies.
@@ -73,7 +90,7 @@ describe('classifyWhatsappError', () => {
   it('an unknown code with HTTP 429 is transient and rate limited', () => {
     expect(classifyWhatsappError(429, graph(987654), 2_000)).toMatchObject({
       kind: 'transient',
-      rateLimited: true,
+      rateLimited: 'channel',
       retryAfterMs: 2_000,
     });
   });

@@ -1,16 +1,29 @@
+import { RECIPIENT_THROTTLE_DELAY_MS } from '../retry-policy';
 import { httpStatusError, maskPhoneNumbers } from './provider-http';
-import { SendError } from './send-error';
+import { SendError, ThrottleScope } from './send-error';
 
-// Graph API error codes (PROVIDERS.md §1.4). Meta says to decide on `error.code`, never on the
-// HTTP status (throttling arrives as 400) or the title text.
+// Graph API error codes (Meta's Cloud API error reference). Meta says to decide on `error.code`,
+// never on the HTTP status (throttling arrives as 400) or the title text.
 const TRANSIENT_CODES = new Set([
   1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 131057,
-  // Spam and per-user marketing limits: retrying soon will not help, but the message itself is fine.
+  // Spam rate limit: retrying soon will not help, but the message itself is fine.
   131048,
-  131049,
 ]);
 
-const RATE_LIMIT_CODES = new Set([4, 17, 341, 80007, 130429, 131056]);
+/** The app, account or number is throttled: every message of the channel has to wait. */
+const CHANNEL_RATE_LIMIT_CODES = new Set([4, 17, 341, 80007, 130429]);
+
+/** Too many messages from our number to this one user: only messages to that user wait. */
+const PAIR_RATE_LIMIT = 131056;
+
+/**
+ * Meta caps how many marketing messages one user receives from all businesses and tells senders
+ * not to retry for at least a day. Retrying within our minutes-long schedule would only spend
+ * tries, so the message fails at once with what to do instead.
+ */
+const MARKETING_USER_LIMIT = 131049;
+const MARKETING_USER_LIMIT_ADVICE =
+  'not retried: Meta limits marketing messages per user; retry it no sooner than 24 h later';
 
 const PERMANENT_CODES = new Set([
   0, 3, 10, 100, 190, 368, 131005, 131008, 131009, 131021, 131026, 131030, 131031, 131042, 131045,
@@ -44,18 +57,36 @@ export function classifyWhatsappError(
     return httpStatusError(httpStatus, `whatsapp error: HTTP ${httpStatus}`, { retryAfterMs });
   }
   const message = readableMessage(code, error);
+  if (code === MARKETING_USER_LIMIT) {
+    return SendError.permanent(`${message}; ${MARKETING_USER_LIMIT_ADVICE}`, {
+      httpStatus,
+      providerCode: code,
+    });
+  }
+  if (code === PAIR_RATE_LIMIT) {
+    return SendError.transient(message, {
+      httpStatus,
+      providerCode: code,
+      retryAfterMs: Math.max(retryAfterMs ?? 0, RECIPIENT_THROTTLE_DELAY_MS),
+      rateLimited: 'recipient',
+    });
+  }
   if (TRANSIENT_CODES.has(code)) {
     return SendError.transient(message, {
       httpStatus,
       providerCode: code,
       retryAfterMs,
-      rateLimited: RATE_LIMIT_CODES.has(code),
+      rateLimited: throttleScope(code),
     });
   }
   if (PERMANENT_CODES.has(code) || isPermissionCode(code)) {
     return SendError.permanent(message, { httpStatus, providerCode: code });
   }
   return httpStatusError(httpStatus, message, { providerCode: code, retryAfterMs });
+}
+
+function throttleScope(code: number): ThrottleScope | undefined {
+  return CHANNEL_RATE_LIMIT_CODES.has(code) ? 'channel' : undefined;
 }
 
 function graphCode(value: unknown): number | undefined {
