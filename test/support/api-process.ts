@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort } from './metrics';
 import { waitFor } from './wait-for';
+import { reapWithTestRun } from './reap-with-test-run';
 
 export interface ApiProcess {
   url: string;
@@ -23,6 +24,7 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
     env: { PATH: process.env.PATH, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapWithTestRun(child);
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));

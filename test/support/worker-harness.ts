@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { reapWithTestRun } from './reap-with-test-run';
 
 export interface WorkerHarness {
   process: ChildProcess;
@@ -19,6 +20,7 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerHa
     env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  reapWithTestRun(child);
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
