@@ -164,6 +164,38 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
     });
   });
 
+  describe('Redis restarted empty during a send', () => {
+    let redis: PrivateRedis;
+    let stack: OutboundStack;
+
+    beforeAll(async () => {
+      redis = await PrivateRedis.start();
+      // The provider holds the send across the whole outage: no client timeout meanwhile.
+      stack = await startOutboundStack({ REDIS_URL: redis.url, OUTBOUND_HTTP_TIMEOUT_MS: '20000' });
+    });
+    afterAll(async () => {
+      await redis.resume();
+      await stack.stop();
+      await redis.stop();
+    });
+
+    it('leaves the message in flight to its worker: sent once, not re-enqueued beside it', async () => {
+      const conversation = await createConversation(stack.api, 'web');
+      stack.web.setDelay(6_000);
+      const message = await stack.send(conversation.id, 'web');
+      await waitFor(() => stack.web.requests.length >= 1, 'the send to reach the provider');
+      await redis.stop();
+      await redis.resume();
+
+      await stack.waitForStatus(message.id, ['sent'], 15_000);
+      // Time for a second job, had the sweeper made one, to reach the provider.
+      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      expect([...receivedCounts(stack)]).toEqual([[message.id, 1]]);
+      const [row] = await sql('SELECT attempt_count FROM messages WHERE id = $1', [message.id]);
+      expect(row.attempt_count).toBe(1);
+    });
+  });
+
   describe('a worker SIGKILLed mid-send, default lock settings', () => {
     let stack: OutboundStack;
 

@@ -87,12 +87,22 @@ export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
       );
       graceMs = 0;
     }
+    // A message in `sending` may be in the hands of a live worker whose job Redis lost: that
+    // worker still records the outcome. Only once it has had a send's time and a lock's does
+    // its silence mean it died.
+    const ages = {
+      olderThanMs: graceMs,
+      sendingOlderThanMs: Math.max(
+        graceMs,
+        this.config.outbound.httpTimeoutMs + this.config.outbound.lockDurationMs,
+      ),
+    };
     let checked = 0;
     let requeued = 0;
     for (const priority of PRIORITIES) {
       let after: PendingCursor | null = null;
       do {
-        const page = await this.ledger.pendingPage(graceMs, priority, after, PAGE_SIZE);
+        const page = await this.ledger.pendingPage(ages, priority, after, PAGE_SIZE);
         checked += page.messages.length;
         requeued += await this.recover(page.messages);
         after = page.next;

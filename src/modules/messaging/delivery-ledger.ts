@@ -149,7 +149,7 @@ const FAIL_IF_PENDING = statement(
 
 /**
  * One page of the outbox sweeper's keyset walk over pending messages of one priority, oldest
- * change first. `updated_at >= $3` lets the partial pending index bound the scan; the row
+ * change first, unchanged for $1 ms ($6 ms for `sending`: a live worker is still on those). `updated_at >= $3` lets the partial pending index bound the scan; the row
  * comparison breaks ties by id. The cursor is the timestamp as text, with its microseconds (a
  * JavaScript Date would drop them and repeat or skip rows).
  */
@@ -159,6 +159,8 @@ const PENDING_PAGE = statement(
      FROM messages
     WHERE status IN (${PENDING}) AND priority = $2
       AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
+      AND (status <> 'sending'
+           OR updated_at < now() - make_interval(secs => $6::double precision / 1000))
       AND updated_at >= $3::timestamptz AND (updated_at, id) > ($3::timestamptz, $4::uuid)
     ORDER BY updated_at, id LIMIT $5`,
 );
@@ -261,10 +263,11 @@ export class DeliveryLedger {
 
   /**
    * Outbound messages of one priority still owed a send whose row has not moved for
-   * `olderThanMs`, `limit` at a time; `next` is null after the last page.
+   * `olderThanMs` (`sendingOlderThanMs` for those in `sending`), `limit` at a time; `next` is
+   * null after the last page.
    */
   async pendingPage(
-    olderThanMs: number,
+    { olderThanMs, sendingOlderThanMs }: { olderThanMs: number; sendingOlderThanMs: number },
     priority: Priority,
     after: PendingCursor | null,
     limit: number,
@@ -276,6 +279,7 @@ export class DeliveryLedger {
       from.updatedAt,
       from.id,
       limit,
+      sendingOlderThanMs,
     ]);
     const last = rows[rows.length - 1];
     return {
