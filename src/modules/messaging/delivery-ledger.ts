@@ -149,9 +149,10 @@ const FAIL_IF_PENDING = statement(
 
 /**
  * One page of the outbox sweeper's keyset walk over pending messages of one priority, oldest
- * change first, unchanged for $1 ms ($6 ms for `sending`: a live worker is still on those). `updated_at >= $3` lets the partial pending index bound the scan; the row
- * comparison breaks ties by id. The cursor is the timestamp as text, with its microseconds (a
- * JavaScript Date would drop them and repeat or skip rows).
+ * change first, unchanged for $1 ms ($6 ms for `sending`: a live worker may still be on those).
+ * `updated_at >= $3` lets the partial pending index bound the scan; the row comparison breaks
+ * ties by id. The cursor is the timestamp as text, with its microseconds (a JavaScript Date would
+ * drop them and repeat or skip rows).
  */
 const PENDING_PAGE = statement(
   'ledger-pending-page',
