@@ -44,7 +44,7 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
     });
     afterAll(async () => {
       await redis.resume();
-      await stack.stop();
+      await stack?.stop();
       await redis.stop();
     });
 
@@ -175,7 +175,7 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
     });
     afterAll(async () => {
       await redis.resume();
-      await stack.stop();
+      await stack?.stop();
       await redis.stop();
     });
 
@@ -206,7 +206,7 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
         { worker: false },
       );
     });
-    afterAll(() => stack.stop());
+    afterAll(() => stack?.stop());
 
     it('has its message taken over and sent within 30 s', async () => {
       const conversation = await createConversation(stack.api, 'web');
@@ -239,7 +239,7 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
         { worker: false },
       );
     });
-    afterAll(() => stack.stop());
+    afterAll(() => stack?.stop());
 
     it('ends its message failed, with the reason, when BullMQ gives up on it', async () => {
       const conversation = await createConversation(stack.api, 'web');

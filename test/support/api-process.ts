@@ -40,7 +40,11 @@ export async function startApiProcess(env: Record<string, string>): Promise<ApiP
     },
     'the API process to answer /health/live',
     20_000,
-  );
+  ).catch((error: Error) => {
+    // An API that starts late would outlive the test that gave up on it.
+    child.kill('SIGKILL');
+    throw error;
+  });
   return {
     url,
     process: child,
