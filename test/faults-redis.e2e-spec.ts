@@ -43,9 +43,9 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
       });
     });
     afterAll(async () => {
-      await redis.resume();
+      await redis?.resume();
       await stack?.stop();
-      await redis.stop();
+      await redis?.stop();
     });
 
     it('re-enqueues every pending message within 30 s of Redis returning, high priority first, each sent once', async () => {
@@ -174,9 +174,9 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
       stack = await startOutboundStack({ REDIS_URL: redis.url, OUTBOUND_HTTP_TIMEOUT_MS: '20000' });
     });
     afterAll(async () => {
-      await redis.resume();
+      await redis?.resume();
       await stack?.stop();
-      await redis.stop();
+      await redis?.stop();
     });
 
     it('leaves the message in flight to its worker: sent once, not re-enqueued beside it', async () => {
