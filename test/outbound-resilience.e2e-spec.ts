@@ -1,50 +1,21 @@
 import { sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
-import { PrivateRedis } from './support/private-redis';
 import { outboundQueue } from './support/queues';
 import { waitFor } from './support/wait-for';
 
 describe('Outbound delivery survives failures (real worker processes)', () => {
-  describe('with a private Redis that goes down', () => {
-    let redis: PrivateRedis;
-    let stack: OutboundStack;
-
-    beforeAll(async () => {
-      redis = await PrivateRedis.start();
-      stack = await startOutboundStack({ REDIS_URL: redis.url });
-    });
-    afterAll(async () => {
-      await redis.resume().catch(() => undefined);
-      await stack.stop();
-      await redis.stop();
-    });
-
-    it('accepts a message while Redis is down (202) and delivers it once Redis is back', async () => {
-      const conversation = await createConversation(stack.api, 'web');
-      await redis.stop();
-
-      const started = Date.now();
-      const message = await stack.send(conversation.id, 'web', { body: 'sent during an outage' });
-      expect(Date.now() - started).toBeLessThan(3_000);
-      expect(message.status).toBe('queued');
-      const [row] = await sql('SELECT status FROM messages WHERE id = $1', [message.id]);
-      expect(row.status).toBe('queued');
-
-      // Redis restarts empty: the job never existed there. The worker's sweeper enqueues it.
-      await redis.resume();
-      const sent = await stack.waitForStatus(message.id, ['sent'], 30_000);
-      expect(sent.attempt_count).toBe(1);
-      const accepted = await stack.web.waitForAccepted(1);
-      expect(accepted.map((r) => r.headers['webhook-id'])).toEqual([message.id]);
-    });
-  });
-
+  // Redis going down or restarting empty: test/faults-redis.e2e-spec.ts.
   describe('with the shared Redis', () => {
     let stack: OutboundStack;
 
     beforeAll(async () => {
-      stack = await startOutboundStack({ WEB_RATE_LIMIT_PER_SECOND: '5000' }, { worker: false });
+      // The production timeout: on a loaded test machine the stand-in may take over 2 s to answer,
+      // and a timed-out try that the provider did receive is a duplicate these tests would count.
+      stack = await startOutboundStack(
+        { WEB_RATE_LIMIT_PER_SECOND: '5000', OUTBOUND_HTTP_TIMEOUT_MS: '10000' },
+        { worker: false },
+      );
     });
     beforeEach(() => stack.web.reset());
     afterAll(() => stack.stop());

@@ -43,7 +43,10 @@ export class PrivateRedis {
     let output = '';
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     await waitFor(
-      () => output.includes('Ready to accept connections'),
+      () => {
+        if (child.exitCode !== null) throw new Error(`redis-server exited:\n${output}`);
+        return output.includes('Ready to accept connections');
+      },
       `redis on ${this.port}`,
       10_000,
     );
@@ -57,7 +60,7 @@ export class PrivateRedis {
     await exited;
   }
 
-  private get running(): boolean {
+  get running(): boolean {
     return (
       this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null
     );

@@ -5,6 +5,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { isDatabaseUnavailable } from '../../platform/database/database-unavailable';
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
+import { stallSettings } from '../../platform/queue/stall-settings';
 import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
 import { DatabaseOutage } from './database-outage';
@@ -60,8 +61,7 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         // default 5 s poll would add up to 5 s to every provider pause. Idle cost: 1 call/s.
         drainDelay: 1,
         limiter: { max: outbound.rateLimitPerSecond[channel], duration: 1000 },
-        lockDuration: outbound.lockDurationMs,
-        stalledInterval: outbound.lockDurationMs,
+        ...stallSettings(outbound.lockDurationMs),
         settings: {
           backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
             type === OUTBOUND_BACKOFF
@@ -75,10 +75,13 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
       },
     );
     worker.on('failed', (job, error) => {
-      // Our own failures are already recorded; this catches jobs BullMQ failed by itself
-      // (stalled too often after worker crashes), so no message stays `sending` forever.
-      // BullMQ emits 'failed' for every failed try; only a finished job has given up.
-      if (job?.finishedOn && !(error instanceof UnrecoverableError)) {
+      // Our own failures are already recorded (an UnrecoverableError from process()); this
+      // catches jobs BullMQ failed by itself, so no message stays `sending` forever. A job that
+      // stalled too often is failed by BullMQ with an UnrecoverableError too, but carries its
+      // deferred failure. BullMQ emits 'failed' for every failed try; only a finished job has
+      // given up.
+      const ownFailure = error instanceof UnrecoverableError && !job?.deferredFailure;
+      if (job?.finishedOn && !ownFailure) {
         void this.ledger
           .failIfPending(job.data.messageId, `delivery job failed: ${error.message}`)
           .catch((dbError: Error) =>

@@ -154,13 +154,35 @@ const FAIL_IF_PENDING = statement(
   ),
 );
 
-const FIND_STALE_PENDING = statement(
-  'ledger-find-stale-pending',
-  `SELECT id, channel, priority, status, updated_at AS "updatedAt" FROM messages
-    WHERE status IN (${PENDING})
+/**
+ * One page of the outbox sweeper's keyset walk over pending messages of one priority, oldest
+ * change first, unchanged for $1 ms ($6 ms for `sending`: a live worker may still be on those).
+ * `updated_at >= $3` lets the partial pending index bound the scan; the row comparison breaks
+ * ties by id. The cursor is the timestamp as text, with its microseconds (a JavaScript Date would
+ * drop them and repeat or skip rows).
+ */
+const PENDING_PAGE = statement(
+  'ledger-pending-page',
+  `SELECT id, channel, priority, status, updated_at AS "updatedAt", updated_at::text AS cursor
+     FROM messages
+    WHERE status IN (${PENDING}) AND priority = $2
       AND updated_at < now() - make_interval(secs => $1::double precision / 1000)
-    ORDER BY updated_at LIMIT $2`,
+      AND (status <> 'sending'
+           OR updated_at < now() - make_interval(secs => $6::double precision / 1000))
+      AND updated_at >= $3::timestamptz AND (updated_at, id) > ($3::timestamptz, $4::uuid)
+    ORDER BY updated_at, id LIMIT $5`,
 );
+
+/** Where a walk over pending messages resumes: after this row. */
+export interface PendingCursor {
+  updatedAt: string;
+  id: string;
+}
+
+const FIRST_PENDING: PendingCursor = {
+  updatedAt: '-infinity',
+  id: '00000000-0000-0000-0000-000000000000',
+};
 
 interface ClaimedRow {
   id: string;
@@ -247,8 +269,30 @@ export class DeliveryLedger {
     return rows.length > 0;
   }
 
-  /** Outbound messages still owed a send whose row has not moved for `olderThanMs`. */
-  async findStalePending(olderThanMs: number, limit: number): Promise<PendingMessage[]> {
-    return this.sql.rows<PendingMessage>(FIND_STALE_PENDING, [olderThanMs, limit]);
+  /**
+   * Outbound messages of one priority still owed a send whose row has not moved for
+   * `olderThanMs` (`sendingOlderThanMs` for those in `sending`), `limit` at a time; `next` is
+   * null after the last page.
+   */
+  async pendingPage(
+    { olderThanMs, sendingOlderThanMs }: { olderThanMs: number; sendingOlderThanMs: number },
+    priority: Priority,
+    after: PendingCursor | null,
+    limit: number,
+  ): Promise<{ messages: PendingMessage[]; next: PendingCursor | null }> {
+    const from = after ?? FIRST_PENDING;
+    const rows = await this.sql.rows<PendingMessage & { cursor: string }>(PENDING_PAGE, [
+      olderThanMs,
+      priority,
+      from.updatedAt,
+      from.id,
+      limit,
+      sendingOlderThanMs,
+    ]);
+    const last = rows[rows.length - 1];
+    return {
+      messages: rows.map(({ cursor: _cursor, ...message }) => message),
+      next: rows.length === limit ? { updatedAt: last.cursor, id: last.id } : null,
+    };
   }
 }

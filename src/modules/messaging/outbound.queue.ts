@@ -18,6 +18,9 @@ const BULL_PRIORITY: Record<Priority, number> = { high: 1, normal: 2, low: 3 };
 /** How long POST /api/messages waits on Redis before leaving the message to the sweeper. */
 const ENQUEUE_TIMEOUT_MS = 1_000;
 
+/** One line per minute about an unreachable Redis is news; one per reconnection attempt is noise. */
+const REDIS_ERROR_LOG_INTERVAL_MS = 60_000;
+
 export interface Enqueueable {
   id: string;
   channel: Channel;
@@ -32,6 +35,7 @@ export interface Enqueueable {
 export class OutboundQueue {
   private readonly logger = new Logger(OutboundQueue.name);
   private readonly queues: Record<Channel, Queue>;
+  private redisErrorLoggedAt = 0;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -41,6 +45,19 @@ export class OutboundQueue {
     @InjectQueue(OUTBOUND_QUEUE.web) web: Queue,
   ) {
     this.queues = { whatsapp, sms, email, web };
+    // Without a listener BullMQ prints every reconnection failure to stderr, one every 2 s.
+    for (const queue of Object.values(this.queues)) {
+      queue.on('error', (error) => this.reportRedisError(error));
+    }
+  }
+
+  private reportRedisError(error: Error): void {
+    if (Date.now() - this.redisErrorLoggedAt < REDIS_ERROR_LOG_INTERVAL_MS) return;
+    this.redisErrorLoggedAt = Date.now();
+    this.logger.warn(
+      { reason: error.message },
+      'Redis unreachable: accepted messages are kept and enqueued by the outbox sweeper later',
+    );
   }
 
   queueFor(channel: Channel): Queue {
@@ -73,8 +90,33 @@ export class OutboundQueue {
   }
 
   /**
+   * Many messages in one round trip per channel (BullMQ's addBulk is one MULTI): how the outbox
+   * sweeper refills queues that Redis lost. A message whose job exists is left as it is.
+   */
+  async enqueueMany(messages: Enqueueable[]): Promise<void> {
+    const byChannel = new Map<Channel, Enqueueable[]>();
+    for (const message of messages) {
+      const list = byChannel.get(message.channel) ?? [];
+      list.push(message);
+      byChannel.set(message.channel, list);
+    }
+    await Promise.all(
+      [...byChannel].map(([channel, list]) =>
+        this.queueFor(channel).addBulk(
+          list.map((message) => ({
+            name: SEND_MESSAGE_JOB,
+            data: { messageId: message.id } satisfies SendMessageJob,
+            opts: this.jobOptions(message),
+          })),
+        ),
+      ),
+    );
+  }
+
+  /**
    * Enqueue without letting a Redis outage reach the caller: the row is already committed, and
-   * the worker's outbox sweeper enqueues whatever did not make it here.
+   * the worker's outbox sweeper enqueues whatever did not make it here. While Redis is away the
+   * producer connection refuses commands at once (no offline queue), so this returns at once too.
    */
   async enqueueOrDefer(message: Enqueueable, replaceFinished = false): Promise<boolean> {
     let timer: NodeJS.Timeout | undefined;

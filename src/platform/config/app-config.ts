@@ -251,7 +251,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       concurrency: integer('OUTBOUND_CONCURRENCY', 20, 1),
       sweepIntervalMs: integer('OUTBOX_SWEEP_INTERVAL_MS', 30_000, 100),
       sweepGraceMs: integer('OUTBOX_SWEEP_GRACE_MS', 10_000, 0),
-      lockDurationMs: integer('OUTBOUND_LOCK_DURATION_MS', 30_000, 1000),
+      lockDurationMs: integer('OUTBOUND_LOCK_DURATION_MS', 15_000, 1000),
       rateLimitPerSecond,
     },
     whatsapp: {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { loadConfig } from '../config/app-config';
@@ -5,11 +6,65 @@ import { dataSourceOptions } from './data-source-options';
 
 /**
  * `npm run migrate`: creates the database named in DATABASE_URL when it is missing, then applies
- * pending migrations. Safe to run on every start and from several hosts at once (TypeORM takes
- * an advisory lock in Postgres while it migrates).
+ * pending migrations. Safe to run on every start and from several hosts at once: the whole run
+ * holds a Postgres advisory lock named after the database, so a second run waits for the first
+ * and then finds nothing left to do (TypeORM itself takes no lock).
  */
 export async function migrate(databaseUrl: string): Promise<string[]> {
-  await createDatabaseIfMissing(databaseUrl);
+  const admin = new Client({ connectionString: adminUrl(databaseUrl) });
+  await admin.connect();
+  try {
+    const name = databaseName(databaseUrl);
+    // A session lock on the server's own `postgres` database: it exists before ours does, and
+    // it is released with the connection if this process dies mid-run.
+    const key = migrationLockKey(name);
+    const [{ acquired }] = (
+      await admin.query<{ acquired: boolean }>('SELECT pg_try_advisory_lock($1) AS acquired', [key])
+    ).rows;
+    if (!acquired) {
+      process.stdout.write(`another migration of ${name} is running; waiting for it\n`);
+      await admin.query('SELECT pg_advisory_lock($1)', [key]);
+    }
+    await createDatabaseIfMissing(admin, name);
+    return await runMigrations(databaseUrl);
+  } finally {
+    // Ending the session releases the lock.
+    await admin.end();
+  }
+}
+
+function databaseName(databaseUrl: string): string {
+  return decodeURIComponent(new URL(databaseUrl).pathname.slice(1));
+}
+
+function adminUrl(databaseUrl: string): string {
+  const url = new URL(databaseUrl);
+  url.pathname = '/postgres';
+  return url.toString();
+}
+
+/** A 64-bit advisory lock key per database name, so migrations of other databases never wait. */
+export function migrationLockKey(name: string): string {
+  return createHash('sha256')
+    .update(`omnichannel migrate ${name}`)
+    .digest()
+    .readBigInt64BE(0)
+    .toString();
+}
+
+async function createDatabaseIfMissing(admin: Client, name: string): Promise<void> {
+  const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+  if (found.rowCount !== 0) return;
+  try {
+    await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    process.stdout.write(`created database ${name}\n`);
+  } catch (error) {
+    // Created meanwhile by something that does not take our lock (an older release, by hand).
+    if ((error as { code?: string }).code !== '42P04') throw error;
+  }
+}
+
+async function runMigrations(databaseUrl: string): Promise<string[]> {
   const dataSource = new DataSource({ ...dataSourceOptions({ databaseUrl }), logging: false });
   await dataSource.initialize();
   try {
@@ -17,28 +72,6 @@ export async function migrate(databaseUrl: string): Promise<string[]> {
     return applied.map((migration) => migration.name);
   } finally {
     await dataSource.destroy();
-  }
-}
-
-async function createDatabaseIfMissing(databaseUrl: string): Promise<void> {
-  const url = new URL(databaseUrl);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  url.pathname = '/postgres';
-  const admin = new Client({ connectionString: url.toString() });
-  await admin.connect();
-  try {
-    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) {
-      await admin
-        .query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`)
-        .catch((error: { code?: string }) => {
-          // Another process created it between our check and our CREATE: that is fine.
-          if (error.code !== '42P04') throw error;
-        });
-      process.stdout.write(`created database ${name}\n`);
-    }
-  } finally {
-    await admin.end();
   }
 }
 

@@ -3,7 +3,7 @@ import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { OUTBOUND_QUEUE } from './queue-names';
-import { redisConnection } from './redis-connection';
+import { producerConnection } from './redis-connection';
 
 const queues = Object.values(OUTBOUND_QUEUE).map((name) => BullModule.registerQueue({ name }));
 
@@ -13,7 +13,7 @@ const queues = Object.values(OUTBOUND_QUEUE).map((name) => BullModule.registerQu
     BullModule.forRootAsync({
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig) => ({
-        connection: redisConnection(config.redisUrl),
+        connection: producerConnection(config.redisUrl),
         prefix: config.queuePrefix,
       }),
     }),
