@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
@@ -25,7 +24,7 @@ import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
 import { STORE_INBOUND } from './store-inbound.sql';
-import type { RawWebhook } from './webhook-request';
+import { eventKeyOf, type RawWebhook } from './webhook-request';
 
 /** How many events one time-window replay processes; call again for the rest. */
 const REPLAY_WINDOW_LIMIT = 500;
@@ -74,7 +73,7 @@ export class InboundService {
     const event: InboundEvent = {
       id: newId(),
       provider,
-      eventKey: createHash('sha256').update(webhook.payload).digest('hex'),
+      eventKey: eventKeyOf(provider, webhook),
       contentType: webhook.contentType,
       headers: webhook.headers,
       payload: webhook.payload,
