@@ -12,7 +12,7 @@ import { ConversationService } from '../conversation/conversation.service';
 import type { Channel } from '../conversation/channel';
 import type { InboundSender } from '../customer/customer.service';
 import { MessageService } from '../messaging/message.service';
-import { ReceiptService } from '../messaging/receipt.service';
+import { ReceiptService, type ReceiptSubject } from '../messaging/receipt.service';
 import {
   InboundEventResponse,
   ListInboundEventsQuery,
@@ -30,6 +30,12 @@ import { eventKeyOf, type RawWebhook } from './webhook-request';
 const REPLAY_WINDOW_LIMIT = 500;
 /** Runs of the store statement before a webhook that keeps racing others is kept as failed. */
 const STORE_RUNS = 3;
+
+/** What one run stored: the new messages, and receipts left waiting for their send's outcome. */
+interface Stored {
+  messages: InboundMessageReceived[];
+  heldReceipts: ReceiptSubject[];
+}
 
 interface StoredRow {
   message_id: string | null;
@@ -150,23 +156,24 @@ export class InboundService {
     mode: 'intake' | 'replay',
     now: Date,
   ): Promise<InboundEvent | undefined> {
-    let received: InboundMessageReceived[] | undefined;
+    let stored: Stored | undefined;
     try {
-      received = await this.storeWithRetries(event, batch, mode, now);
+      stored = await this.storeWithRetries(event, batch, mode, now);
     } catch (error) {
       return this.keepFailed(event, mode, (error as Error).message ?? String(error));
     }
-    if (!received) return undefined;
+    if (!stored) return undefined;
     this.logger.log(
       {
         eventId: event.id,
         provider: event.provider,
-        stored: received.length,
+        stored: stored.messages.length,
         receipts: batch.receipts.length,
       },
       'inbound event processed',
     );
-    for (const message of received) this.messageEvents.publish(message);
+    for (const message of stored.messages) this.messageEvents.publish(message);
+    await this.applyHeldReceipts(event, stored.heldReceipts);
     return event;
   }
 
@@ -175,7 +182,7 @@ export class InboundService {
     batch: InboundBatch,
     mode: 'intake' | 'replay',
     now: Date,
-  ): Promise<InboundMessageReceived[] | undefined> {
+  ): Promise<Stored | undefined> {
     for (let run = 1; ; run++) {
       try {
         return await this.store(event, batch, mode, now);
@@ -191,7 +198,7 @@ export class InboundService {
     batch: InboundBatch,
     mode: 'intake' | 'replay',
     now: Date,
-  ): Promise<InboundMessageReceived[] | undefined> {
+  ): Promise<Stored | undefined> {
     const one = batch.messages.length === 1;
     const statement = STORE_INBOUND[mode][one ? 'one' : 'many'];
     const columns = await this.messageColumns(batch.messages);
@@ -209,16 +216,19 @@ export class InboundService {
           ]
         : []),
     ];
+    const heldReceipts: ReceiptSubject[] = [];
     const rows =
       batch.receipts.length === 0
         ? await this.sql.rows<StoredRow>(statement, values)
         : await this.dataSource.transaction(async (manager) => {
             const stored: StoredRow[] = await manager.query(statement.text, values);
-            if (stored.length > 0) await this.recordReceipts(event, batch, manager);
+            if (stored.length > 0) {
+              heldReceipts.push(...(await this.recordReceipts(event, batch, manager)));
+            }
             return stored;
           });
     if (rows.length === 0) return undefined;
-    return rows
+    const messages = rows
       .filter((row) => row.message_id)
       .map((row) => ({
         messageId: row.message_id!,
@@ -226,15 +236,29 @@ export class InboundService {
         customerId: row.customer_id,
         channel: row.channel,
       }));
+    return { messages, heldReceipts };
   }
 
-  private async recordReceipts(event: InboundEvent, batch: InboundBatch, manager: EntityManager) {
+  /** Records the batch's receipts; returns those kept waiting for their send's outcome. */
+  private async recordReceipts(
+    event: InboundEvent,
+    batch: InboundBatch,
+    manager: EntityManager,
+  ): Promise<ReceiptSubject[]> {
+    const held: ReceiptSubject[] = [];
     for (const [position, receipt] of batch.receipts.entries()) {
       const recorded = await this.receipts.recordReceipt(
         receipt,
         `${event.id}:${position}`,
         manager,
       );
+      if (recorded.held) {
+        held.push(
+          recorded.messageId
+            ? { messageId: recorded.messageId }
+            : { channel: receipt.channel, providerMessageId: receipt.providerMessageId },
+        );
+      }
       if (!recorded.messageId) {
         this.logger.log(
           {
@@ -242,7 +266,26 @@ export class InboundService {
             channel: receipt.channel,
             providerMessageId: receipt.providerMessageId,
           },
-          'receipt for an unknown message: kept, applied to nothing',
+          'receipt for a message not known yet: held until a send records its id',
+        );
+      }
+    }
+    return held;
+  }
+
+  /**
+   * After the receipts' commit, in a new statement: a send outcome that committed meanwhile
+   * found nothing held yet, so applying what it left falls to this side.
+   */
+  private async applyHeldReceipts(event: InboundEvent, held: ReceiptSubject[]): Promise<void> {
+    for (const subject of held) {
+      try {
+        await this.receipts.applyHeldReceipts(subject);
+      } catch (error) {
+        // Still held, and applied by the next receipt for that message.
+        this.logger.warn(
+          { eventId: event.id, error: (error as Error).message },
+          'held receipt not applied yet',
         );
       }
     }

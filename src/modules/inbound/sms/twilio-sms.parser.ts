@@ -67,6 +67,7 @@ export function parseTwilioStatusCallback(body: unknown): InboundBatch {
       {
         channel: 'sms',
         providerMessageId: stringAt(params, 'MessageSid', 'form'),
+        messageRef: null,
         providerStatus,
         status,
         providerTimestamp: null,

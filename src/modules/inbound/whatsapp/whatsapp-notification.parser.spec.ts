@@ -64,11 +64,12 @@ describe('parseWhatsappNotification', () => {
     });
   });
 
-  it('maps statuses to receipts, keeping the error of a failed one', () => {
+  it('maps statuses to receipts, keeping the error of a failed one and our echoed id', () => {
     expect(parse(fixture('status-failed.json')).receipts).toEqual([
       {
         channel: 'whatsapp',
         providerMessageId: 'wamid.HBgMOTE5MDk2MDUzOTcwFQIAERgSMDhFNzkzQ0QzQUMzQTVGQjA2AA==',
+        messageRef: 'our-msg-uuid',
         providerStatus: 'failed',
         status: 'failed',
         providerTimestamp: new Date(1698903217 * 1000),
@@ -78,6 +79,7 @@ describe('parseWhatsappNotification', () => {
       },
     ]);
     expect(parse(fixture('status-delivered.json')).receipts[0]).toMatchObject({
+      messageRef: null,
       status: 'delivered',
       errorCode: null,
       error: null,

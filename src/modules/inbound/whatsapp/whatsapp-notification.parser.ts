@@ -158,6 +158,8 @@ function toReceipt(status: Fields, path: string): IncomingReceipt {
   return {
     channel: 'whatsapp',
     providerMessageId: stringAt(status, 'id', path),
+    // Our message id, which the sender passes as biz_opaque_callback_data.
+    messageRef: optionalStringAt(status, 'biz_opaque_callback_data', path) ?? null,
     providerStatus,
     status: RECEIPT_STATUSES.includes(providerStatus) ? (providerStatus as ReceiptStatus) : null,
     providerTimestamp: unixSecondsAt(status, 'timestamp', path),
