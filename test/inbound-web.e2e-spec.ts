@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from './support/db';
-import { expectRefused, fixture, postWeb, useInboundApi } from './support/inbound-webhooks';
+import {
+  expectKeptUnreadable,
+  expectRefused,
+  fixture,
+  postWeb,
+  useInboundApi,
+} from './support/inbound-webhooks';
 
 describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)', () => {
   const api = useInboundApi();
@@ -113,7 +119,10 @@ describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)'
       'body.email must be an email address',
     ],
     ['a numeric body', { external_id: 'v1', body: { text: 'x' } }, 'body.body must be a string'],
-  ])('answers 400 for %s, naming the field', async (_, payload, message) => {
-    await expectRefused(postWeb(api, payload), 400, message);
-  });
+  ])(
+    'answers 400 for %s, naming the field, and keeps it for replay',
+    async (_, payload, message) => {
+      await expectKeptUnreadable(postWeb(api, payload), new RegExp(`^${message}`));
+    },
+  );
 });

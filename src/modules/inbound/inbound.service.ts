@@ -72,9 +72,14 @@ export class InboundService {
     private readonly sql: PreparedSql,
   ) {}
 
+  /**
+   * Keeps a verified webhook and stores what it carries. A payload of which nothing could be
+   * read is kept too (failed, with its error, replayable) and answered 400 naming the problem;
+   * one with unreadable parts stores the rest and is kept failed with the parts' errors.
+   */
   async receiveWebhook(provider: InboundProvider, webhook: RawWebhook): Promise<InboundEvent> {
-    // A malformed payload is refused (400) before anything is kept: retrying it cannot help.
     const batch = this.parse(provider, webhook);
+    const error = problemsOf(batch);
     const now = new Date();
     const event: InboundEvent = {
       id: newId(),
@@ -83,16 +88,27 @@ export class InboundService {
       contentType: webhook.contentType,
       headers: webhook.headers,
       payload: webhook.payload,
-      status: 'processed',
-      error: null,
+      status: error ? 'failed' : 'processed',
+      error,
       attempts: 1,
       createdAt: now,
       processedAt: now,
     };
-    const stored = await this.storeOrKeepFailed(event, batch, 'intake', now);
-    if (stored) return stored;
+    const kept =
+      (await this.storeOrKeepFailed(event, batch, 'intake', now)) ??
+      (await this.redelivered(event));
+    if (isUnreadable(batch) && kept.status !== 'processed') {
+      throw new DomainError(
+        'invalid_input',
+        `${kept.error} (kept as inbound event ${kept.id}; replay it once this is handled)`,
+      );
+    }
+    return kept;
+  }
 
-    const earlier = await this.events.findOneByOrFail({ provider, eventKey: event.eventKey });
+  private async redelivered(event: InboundEvent): Promise<InboundEvent> {
+    const { provider, eventKey } = event;
+    const earlier = await this.events.findOneByOrFail({ provider, eventKey });
     this.logger.log(
       { eventId: earlier.id, provider, status: earlier.status },
       'webhook redelivered',
@@ -163,15 +179,19 @@ export class InboundService {
       return this.keepFailed(event, mode, (error as Error).message ?? String(error));
     }
     if (!stored) return undefined;
-    this.logger.log(
-      {
-        eventId: event.id,
-        provider: event.provider,
-        stored: stored.messages.length,
-        receipts: batch.receipts.length,
-      },
-      'inbound event processed',
-    );
+    const summary = {
+      eventId: event.id,
+      provider: event.provider,
+      stored: stored.messages.length,
+      receipts: batch.receipts.length,
+    };
+    if (batch.problems.length === 0) this.logger.log(summary, 'inbound event processed');
+    else {
+      this.logger.warn(
+        { ...summary, problems: batch.problems.length },
+        'inbound event kept failed: parts of it could not be read',
+      );
+    }
     for (const message of stored.messages) this.messageEvents.publish(message);
     await this.applyHeldReceipts(event, stored.heldReceipts);
     return event;
@@ -215,6 +235,7 @@ export class InboundService {
             event.payload,
           ]
         : []),
+      problemsOf(batch),
     ];
     const heldReceipts: ReceiptSubject[] = [];
     const rows =
@@ -246,10 +267,10 @@ export class InboundService {
     manager: EntityManager,
   ): Promise<ReceiptSubject[]> {
     const held: ReceiptSubject[] = [];
-    for (const [position, receipt] of batch.receipts.entries()) {
+    for (const receipt of batch.receipts) {
       const recorded = await this.receipts.recordReceipt(
         receipt,
-        `${event.id}:${position}`,
+        `${event.id}:${receipt.path}`,
         manager,
       );
       if (recorded.held) {
@@ -360,14 +381,29 @@ export class InboundService {
     return conversationId ? this.conversations.getConversation(conversationId) : null;
   }
 
+  /** What the payload carries; a payload that cannot be read at all is one problem. */
   private parse(
     provider: InboundProvider,
     raw: Pick<RawWebhook, 'contentType' | 'payload' | 'headers'>,
-  ) {
-    return parseInboundPayload(provider, raw.payload, {
-      contentType: raw.contentType,
-      headers: raw.headers,
-      defaultCountry: this.config.defaultCountry,
-    });
+  ): InboundBatch {
+    try {
+      return parseInboundPayload(provider, raw.payload, {
+        contentType: raw.contentType,
+        headers: raw.headers,
+        defaultCountry: this.config.defaultCountry,
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return { messages: [], receipts: [], problems: [error.message] };
+    }
   }
+}
+
+/** The event's error: every part that could not be read, or null. */
+function problemsOf(batch: InboundBatch): string | null {
+  return batch.problems.length > 0 ? batch.problems.join('; ') : null;
+}
+
+function isUnreadable(batch: InboundBatch): boolean {
+  return batch.problems.length > 0 && batch.messages.length === 0 && batch.receipts.length === 0;
 }
