@@ -22,6 +22,20 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
   });
   afterAll(() => stack.stop());
 
+  /**
+   * Sends a message whose provider answer the stand-in holds; resolves once the provider has it,
+   * with the provider's id for it (wamid or sid) and the way to release the answer.
+   */
+  async function sendHeld(channel: 'whatsapp' | 'sms') {
+    const conversation = await createConversation(stack.api, channel);
+    const held = (channel === 'whatsapp' ? stack.whatsapp : stack.twilio).holdNext();
+    const message = await stack.send(conversation.id, channel);
+    const { request, response } = await held.arrived;
+    const answer = response.body as { sid?: string; messages?: { id: string }[] };
+    const providerId = channel === 'whatsapp' ? answer.messages![0].id : answer.sid!;
+    return { message, request, providerId, release: held.release };
+  }
+
   const receipts = async (id: string) =>
     (await stack.api.request('GET', `/api/messages/${id}/receipts`)).body.data;
 
@@ -41,12 +55,8 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
   }
 
   it('WhatsApp: delivered and read received during the send end the message read', async () => {
-    const conversation = await createConversation(stack.api, 'whatsapp');
-    const held = stack.whatsapp.holdNext();
-    const message = await stack.send(conversation.id, 'whatsapp');
-    const { request, response } = await held.arrived;
+    const { message, request, providerId: wamid, release } = await sendHeld('whatsapp');
     expect((request.json as any).biz_opaque_callback_data).toBe(message.id);
-    const wamid = (response.body as any).messages[0].id as string;
 
     await whatsappReceipt(message.id, wamid, 'delivered', 1_750_263_773);
     await whatsappReceipt(message.id, wamid, 'read', 1_750_263_780);
@@ -59,7 +69,7 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
       ['read', false],
     ]);
 
-    held.release();
+    release();
     const done = await stack.waitForStatus(message.id, ['read']);
     expect(done).toMatchObject({
       provider_message_id: wamid,
@@ -82,24 +92,16 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
   });
 
   it('WhatsApp: a failed receipt received during the send ends the message failed', async () => {
-    const conversation = await createConversation(stack.api, 'whatsapp');
-    const held = stack.whatsapp.holdNext();
-    const message = await stack.send(conversation.id, 'whatsapp');
-    const { response } = await held.arrived;
-    const wamid = (response.body as any).messages[0].id as string;
+    const { message, providerId: wamid, release } = await sendHeld('whatsapp');
     await whatsappReceipt(message.id, wamid, 'failed', 1_750_263_800);
-    held.release();
+    release();
     const done = await stack.waitForStatus(message.id, ['failed']);
     expect(done.last_error).toMatch(/^\(#131047\)/);
     expect(done.provider_message_id).toBe(wamid);
   });
 
   it('Twilio: StatusCallbacks received during the send (matched by sid) end it delivered', async () => {
-    const conversation = await createConversation(stack.api, 'sms');
-    const held = stack.twilio.holdNext();
-    const message = await stack.send(conversation.id, 'sms');
-    const { response } = await held.arrived;
-    const sid = (response.body as any).sid as string;
+    const { message, providerId: sid, release } = await sendHeld('sms');
     for (const status of ['sent', 'delivered']) {
       const answer = await postTwilio(stack.api, '/api/webhooks/sms/status', {
         MessageSid: sid,
@@ -117,7 +119,7 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
       { message_id: null, held: true },
     ]);
 
-    held.release();
+    release();
     const done = await stack.waitForStatus(message.id, ['delivered']);
     expect(done.provider_message_id).toBe(sid);
     expect((await receipts(message.id)).map((r: any) => [r.status, r.status_changed])).toEqual([
@@ -127,17 +129,13 @@ describe('Receipts that overtake the send outcome (real worker, stand-ins holdin
   });
 
   it('Twilio: an undelivered StatusCallback received during the send ends it failed', async () => {
-    const conversation = await createConversation(stack.api, 'sms');
-    const held = stack.twilio.holdNext();
-    const message = await stack.send(conversation.id, 'sms');
-    const { response } = await held.arrived;
-    const sid = (response.body as any).sid as string;
+    const { message, providerId: sid, release } = await sendHeld('sms');
     await postTwilio(stack.api, '/api/webhooks/sms/status', {
       MessageSid: sid,
       MessageStatus: 'undelivered',
       ErrorCode: '30003',
     });
-    held.release();
+    release();
     const done = await stack.waitForStatus(message.id, ['failed']);
     expect(done.last_error).toBe('Twilio reported undelivered (error 30003)');
   });
