@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { sql } from './support/db';
-import { expectRefused, fixture, postWeb, useInboundApi } from './support/inbound-webhooks';
+import {
+  expectKeptUnreadable,
+  expectRefused,
+  fixture,
+  postWeb,
+  useInboundApi,
+} from './support/inbound-webhooks';
 
 describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)', () => {
   const api = useInboundApi();
@@ -48,6 +54,49 @@ describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)'
     );
   });
 
+  it('stores two identical texts from one visitor, sent as two webhooks, as two messages', async () => {
+    const payload = { external_id: visitor(), body: 'ok' };
+    const first = await postWeb(api, payload);
+    const second = await postWeb(api, payload);
+    expect([first.body.status, second.body.status]).toEqual(['processed', 'processed']);
+    expect(second.body.event_id).not.toBe(first.body.event_id);
+    const messages = await sql(
+      `SELECT m.body FROM messages m JOIN customers c ON c.id = m.customer_id
+        WHERE c.external_id = $1`,
+      [payload.external_id],
+    );
+    expect(messages.map((m) => m.body)).toEqual(['ok', 'ok']);
+  });
+
+  it('dedupes by message_id when given, whatever the webhook-id and the body', async () => {
+    const externalId = visitor();
+    const messageId = `web-${randomBytes(8).toString('hex')}`;
+    const first = await postWeb(api, {
+      external_id: externalId,
+      body: 'hi',
+      message_id: messageId,
+    });
+    const resent = await postWeb(api, {
+      external_id: externalId,
+      body: 'hi',
+      message_id: messageId,
+    });
+    const edited = await postWeb(api, {
+      external_id: externalId,
+      body: 'hi!',
+      message_id: messageId,
+    });
+    expect([first, resent, edited].map((r) => r.body.status)).toEqual([
+      'processed',
+      'processed',
+      'processed',
+    ]);
+    const stored = await sql('SELECT body FROM messages WHERE provider_message_id = $1', [
+      messageId,
+    ]);
+    expect(stored).toEqual([{ body: 'hi' }]);
+  });
+
   it.each([
     ['a stale timestamp', { at: new Date(Date.now() - 10 * 60_000) }, /too old/],
     ['a future timestamp', { at: new Date(Date.now() + 10 * 60_000) }, /too new/],
@@ -70,7 +119,10 @@ describe('Inbound web webhook, Standard Webhooks signed (real API and Postgres)'
       'body.email must be an email address',
     ],
     ['a numeric body', { external_id: 'v1', body: { text: 'x' } }, 'body.body must be a string'],
-  ])('answers 400 for %s, naming the field', async (_, payload, message) => {
-    await expectRefused(postWeb(api, payload), 400, message);
-  });
+  ])(
+    'answers 400 for %s, naming the field, and keeps it for replay',
+    async (_, payload, message) => {
+      await expectKeptUnreadable(postWeb(api, payload), new RegExp(`^${message}`));
+    },
+  );
 });

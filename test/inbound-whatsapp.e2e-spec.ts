@@ -1,6 +1,7 @@
 import { sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import {
+  expectKeptUnreadable,
   expectRefused,
   fixture,
   INBOUND_ENV,
@@ -340,9 +341,12 @@ describe('Inbound WhatsApp Cloud API webhook (real API and Postgres)', () => {
         /statuses\[0\]\.status is required/,
       ],
       ['a JSON array', [], /body must be an object/],
-    ])('answers 400 for %s, naming the field', async (_, payload, message) => {
-      await expectRefused(postWhatsapp(api, payload), 400, message);
-    });
+    ])(
+      'answers 400 for %s, naming the field, and keeps it for replay',
+      async (_, payload, message) => {
+        await expectKeptUnreadable(postWhatsapp(api, payload), message);
+      },
+    );
   });
 
   describe('status receipts', () => {

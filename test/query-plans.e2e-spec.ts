@@ -2,6 +2,8 @@ import { Client } from 'pg';
 import type { PreparedSql, Statement } from '../src/platform/database/prepared-sql';
 import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
 import { DeliveryLedger } from '../src/modules/messaging/delivery-ledger';
+import { HAS_HELD_RECEIPTS } from '../src/modules/messaging/receipt-held.sql';
+import type { ReceiptService } from '../src/modules/messaging/receipt.service';
 import { TEST_DATABASE_URL } from './support/test-env';
 
 const SEEDED = 'query-plans seed';
@@ -22,7 +24,9 @@ async function ledgerStatements(): Promise<Statement[]> {
       return [];
     },
   } as unknown as PreparedSql;
-  const ledger = new DeliveryLedger(recorder);
+  // Its probe for held receipts is planned below, on its own.
+  const receipts = { applyHeldReceipts: async () => undefined } as unknown as ReceiptService;
+  const ledger = new DeliveryLedger(recorder, receipts);
   const attempt = {
     attempt: 1,
     startedAt: new Date(),
@@ -71,10 +75,23 @@ describe('Query plans of the per-message statements', () => {
       SELECT gen_random_uuid(), conversation.id, conversation.customer_id, 'outbound', 'web',
              'hello', 'sent'
         FROM conversation, generate_series(1, 5)`);
+    // Receipts of those messages, and as many never matched to one.
+    await client.query(`
+      INSERT INTO message_receipts (message_id, channel, provider_message_id, provider_status,
+                                    status, status_changed, source_key)
+      SELECT message.id, 'web', 'seed-' || message.id, 'delivered', 'delivered', true,
+             '${SEEDED} ' || message.id
+        FROM messages message JOIN customers customer ON customer.id = message.customer_id
+       WHERE customer.name = '${SEEDED}'
+      UNION ALL
+      SELECT NULL, 'web', 'seed-orphan-' || n, 'delivered', 'delivered', false,
+             '${SEEDED} orphan ' || n
+        FROM generate_series(1, 5000) AS n`);
     await client.query('ANALYZE');
     await client.query('SET plan_cache_mode = force_generic_plan');
   });
   afterAll(async () => {
+    await client.query(`DELETE FROM message_receipts WHERE source_key LIKE '${SEEDED} %'`);
     await client.query(`
       WITH seeded AS (SELECT id FROM customers WHERE name = '${SEEDED}'),
            messages_gone AS (DELETE FROM messages WHERE customer_id IN (SELECT id FROM seeded)),
@@ -119,6 +136,15 @@ describe('Query plans of the per-message statements', () => {
         scans: ['Index Scan using messages_pkey', 'Index Scan using messages_pkey'],
       });
     }
+  });
+
+  it('the probe for held receipts after each send is index lookups only', async () => {
+    const plan = await genericPlan(HAS_HELD_RECEIPTS);
+    expect(scansOf(plan, 'messages')).toEqual(['Index Scan using messages_pkey']);
+    expect(scansOf(plan, 'message_receipts')).toEqual([
+      'Index Scan using message_receipts_message_idx',
+      'Index Scan using message_receipts_orphan_idx',
+    ]);
   });
 
   it('accepting a message finds its conversation by primary key and the reply window by index', async () => {

@@ -1,12 +1,11 @@
-import fastifyMultipart from '@fastify/multipart';
 import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { finished } from 'node:stream/promises';
 import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
+import { registerMultipart } from '../platform/http/multipart';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
 
@@ -35,20 +34,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       stopAtFirstError: false,
     }),
   );
-  // SendGrid Inbound Parse posts multipart forms: text fields become the body; attachments are
-  // drained unread (their names and types arrive in the attachment-info field).
-  await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
-    onFile: async (part) => {
-      await finished(part.file.resume());
-    },
-    limits: {
-      fieldSize: BODY_LIMIT_BYTES,
-      fields: 100,
-      files: 50,
-      fileSize: 30 * BODY_LIMIT_BYTES,
-    },
-  });
+  await registerMultipart(app);
   setupOpenApi(app);
   await registerQueueBoard(app, config);
   app.enableShutdownHooks();

@@ -33,6 +33,19 @@ export interface ScriptedResponse {
   hang?: boolean;
 }
 
+/** An answer the provider has decided on but not sent yet (see `HttpStandIn.holdNext`). */
+export interface HeldAnswer {
+  /** Resolves when the request has arrived, with the answer it will get (its ids included). */
+  readonly arrived: Promise<{ request: RecordedRequest; response: ScriptedResponse }>;
+  /** Sends the answer now. */
+  release(): void;
+}
+
+interface PendingHold {
+  arrive(request: RecordedRequest, response: ScriptedResponse): void;
+  released: Promise<void>;
+}
+
 // Longer than any client's idle keep-alive, so the client always closes an idle socket first and
 // never reuses one the stand-in is closing (which shows up as random ECONNRESETs in benchmarks).
 const KEEP_ALIVE_TIMEOUT_MS = 65_000;
@@ -50,6 +63,7 @@ export abstract class HttpStandIn {
   private readonly server = createServer((req, res) => void this.handle(req, res));
   private readonly pendingAnswers = new Set<NodeJS.Timeout>();
   private script: ScriptedResponse[] = [];
+  private holds: PendingHold[] = [];
   private delayMs = 0;
   // Answers delayed across a reset() belong to the previous test and must not land in `accepted`.
   private generation = 0;
@@ -83,6 +97,22 @@ export abstract class HttpStandIn {
     this.enqueue(...Array<ScriptedResponse>(count).fill(response));
   }
 
+  /**
+   * Holds the answer to the next request that passes the protocol check until `release()`: the
+   * provider has accepted the message (and may send receipts for it) while the client is still
+   * waiting for its answer.
+   */
+  holdNext(): HeldAnswer {
+    let release!: () => void;
+    let arrive!: PendingHold['arrive'];
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<{ request: RecordedRequest; response: ScriptedResponse }>(
+      (resolve) => (arrive = (request, response) => resolve({ request, response })),
+    );
+    this.holds.push({ arrive, released });
+    return { arrived, release };
+  }
+
   setDelay(ms: number): void {
     this.delayMs = ms;
   }
@@ -104,6 +134,7 @@ export abstract class HttpStandIn {
     this.requests.length = 0;
     this.accepted.length = 0;
     this.script = [];
+    this.holds = [];
     this.delayMs = 0;
     this.generation++;
   }
@@ -128,8 +159,14 @@ export abstract class HttpStandIn {
     }
     const request = parseRequest(req, rawBody);
     this.requests.push(request);
-    const response = this.check(request) ?? this.script.shift() ?? this.succeed(request);
+    const refusal = this.check(request);
+    const response = refusal ?? this.script.shift() ?? this.succeed(request);
     if (response.hang) return;
+    const hold = refusal ? undefined : this.holds.shift();
+    if (hold) {
+      hold.arrive(request, response);
+      await hold.released;
+    }
 
     const generation = this.generation;
     const answer = (): void => this.answer(res, request, response, generation);

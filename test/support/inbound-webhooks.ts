@@ -220,6 +220,25 @@ export async function expectRefused(
 }
 
 /**
+ * A verified webhook of which nothing could be read: answered 400 naming the problem, and kept
+ * raw as a failed event with that error, for a replay once it is handled.
+ */
+export async function expectKeptUnreadable(
+  response: Promise<ApiResponse>,
+  message: RegExp,
+): Promise<{ id: string; error: string }> {
+  const result = await response;
+  expect(result.status).toBe(400);
+  expect(result.body.message).toMatch(message);
+  const id = /kept as inbound event ([0-9a-f-]{36})/.exec(result.body.message)?.[1];
+  expect(id).toBeDefined();
+  const [event] = await sql('SELECT id, status, error FROM inbound_events WHERE id = $1', [id]);
+  expect(event.status).toBe('failed');
+  expect(event.error).toMatch(message);
+  return event;
+}
+
+/**
  * An outbound message as the worker leaves it after a successful send: created through the API,
  * then marked sent under the provider's id, so receipts and replies have something to find.
  */

@@ -16,10 +16,19 @@ export interface InboundMessageInput {
   inReplyTo: string[];
 }
 
-/** What one webhook carries: a provider may batch messages and receipts together. */
+/** A receipt and where it sits in its payload, which keys it across replays of the event. */
+export interface InboundReceipt extends IncomingReceipt {
+  path: string;
+}
+
+/**
+ * What one webhook carries: a provider may batch messages and receipts together. `problems`
+ * names each part that could not be read (with its path); the rest is still stored.
+ */
 export interface InboundBatch {
   messages: InboundMessageInput[];
-  receipts: IncomingReceipt[];
+  receipts: InboundReceipt[];
+  problems: string[];
 }
 
 export interface ParseContext {

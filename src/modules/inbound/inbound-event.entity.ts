@@ -17,7 +17,7 @@ export class InboundEvent {
   @Column({ type: 'text' })
   provider: InboundProvider;
 
-  /** sha256 of the payload: a redelivery of the same bytes is the same event. */
+  /** sha256 of the payload (web: webhook-id and payload): a redelivery is the same event. */
   @Column({ name: 'event_key', type: 'text' })
   eventKey: string;
 

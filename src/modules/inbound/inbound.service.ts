@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { createHash } from 'node:crypto';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
@@ -13,7 +12,7 @@ import { ConversationService } from '../conversation/conversation.service';
 import type { Channel } from '../conversation/channel';
 import type { InboundSender } from '../customer/customer.service';
 import { MessageService } from '../messaging/message.service';
-import { ReceiptService } from '../messaging/receipt.service';
+import { ReceiptService, type ReceiptSubject } from '../messaging/receipt.service';
 import {
   InboundEventResponse,
   ListInboundEventsQuery,
@@ -25,12 +24,18 @@ import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
 import { STORE_INBOUND } from './store-inbound.sql';
-import type { RawWebhook } from './webhook-request';
+import { eventKeyOf, type RawWebhook } from './webhook-request';
 
 /** How many events one time-window replay processes; call again for the rest. */
 const REPLAY_WINDOW_LIMIT = 500;
 /** Runs of the store statement before a webhook that keeps racing others is kept as failed. */
 const STORE_RUNS = 3;
+
+/** What one run stored: the new messages, and receipts left waiting for their send's outcome. */
+interface Stored {
+  messages: InboundMessageReceived[];
+  heldReceipts: ReceiptSubject[];
+}
 
 interface StoredRow {
   message_id: string | null;
@@ -67,27 +72,43 @@ export class InboundService {
     private readonly sql: PreparedSql,
   ) {}
 
+  /**
+   * Keeps a verified webhook and stores what it carries. A payload of which nothing could be
+   * read is kept too (failed, with its error, replayable) and answered 400 naming the problem;
+   * one with unreadable parts stores the rest and is kept failed with the parts' errors.
+   */
   async receiveWebhook(provider: InboundProvider, webhook: RawWebhook): Promise<InboundEvent> {
-    // A malformed payload is refused (400) before anything is kept: retrying it cannot help.
     const batch = this.parse(provider, webhook);
+    const error = problemsOf(batch);
     const now = new Date();
     const event: InboundEvent = {
       id: newId(),
       provider,
-      eventKey: createHash('sha256').update(webhook.payload).digest('hex'),
+      eventKey: eventKeyOf(provider, webhook),
       contentType: webhook.contentType,
       headers: webhook.headers,
       payload: webhook.payload,
-      status: 'processed',
-      error: null,
+      status: error ? 'failed' : 'processed',
+      error,
       attempts: 1,
       createdAt: now,
       processedAt: now,
     };
-    const stored = await this.storeOrKeepFailed(event, batch, 'intake', now);
-    if (stored) return stored;
+    const kept =
+      (await this.storeOrKeepFailed(event, batch, 'intake', now)) ??
+      (await this.redelivered(event));
+    if (isUnreadable(batch) && kept.status !== 'processed') {
+      throw new DomainError(
+        'invalid_input',
+        `${kept.error} (kept as inbound event ${kept.id}; replay it once this is handled)`,
+      );
+    }
+    return kept;
+  }
 
-    const earlier = await this.events.findOneByOrFail({ provider, eventKey: event.eventKey });
+  private async redelivered(event: InboundEvent): Promise<InboundEvent> {
+    const { provider, eventKey } = event;
+    const earlier = await this.events.findOneByOrFail({ provider, eventKey });
     this.logger.log(
       { eventId: earlier.id, provider, status: earlier.status },
       'webhook redelivered',
@@ -151,23 +172,28 @@ export class InboundService {
     mode: 'intake' | 'replay',
     now: Date,
   ): Promise<InboundEvent | undefined> {
-    let received: InboundMessageReceived[] | undefined;
+    let stored: Stored | undefined;
     try {
-      received = await this.storeWithRetries(event, batch, mode, now);
+      stored = await this.storeWithRetries(event, batch, mode, now);
     } catch (error) {
       return this.keepFailed(event, mode, (error as Error).message ?? String(error));
     }
-    if (!received) return undefined;
-    this.logger.log(
-      {
-        eventId: event.id,
-        provider: event.provider,
-        stored: received.length,
-        receipts: batch.receipts.length,
-      },
-      'inbound event processed',
-    );
-    for (const message of received) this.messageEvents.publish(message);
+    if (!stored) return undefined;
+    const summary = {
+      eventId: event.id,
+      provider: event.provider,
+      stored: stored.messages.length,
+      receipts: batch.receipts.length,
+    };
+    if (batch.problems.length === 0) this.logger.log(summary, 'inbound event processed');
+    else {
+      this.logger.warn(
+        { ...summary, problems: batch.problems.length },
+        'inbound event kept failed: parts of it could not be read',
+      );
+    }
+    for (const message of stored.messages) this.messageEvents.publish(message);
+    await this.applyHeldReceipts(event, stored.heldReceipts);
     return event;
   }
 
@@ -176,7 +202,7 @@ export class InboundService {
     batch: InboundBatch,
     mode: 'intake' | 'replay',
     now: Date,
-  ): Promise<InboundMessageReceived[] | undefined> {
+  ): Promise<Stored | undefined> {
     for (let run = 1; ; run++) {
       try {
         return await this.store(event, batch, mode, now);
@@ -192,7 +218,7 @@ export class InboundService {
     batch: InboundBatch,
     mode: 'intake' | 'replay',
     now: Date,
-  ): Promise<InboundMessageReceived[] | undefined> {
+  ): Promise<Stored | undefined> {
     const one = batch.messages.length === 1;
     const statement = STORE_INBOUND[mode][one ? 'one' : 'many'];
     const columns = await this.messageColumns(batch.messages);
@@ -209,17 +235,21 @@ export class InboundService {
             event.payload,
           ]
         : []),
+      problemsOf(batch),
     ];
+    const heldReceipts: ReceiptSubject[] = [];
     const rows =
       batch.receipts.length === 0
         ? await this.sql.rows<StoredRow>(statement, values)
         : await this.dataSource.transaction(async (manager) => {
             const stored: StoredRow[] = await manager.query(statement.text, values);
-            if (stored.length > 0) await this.recordReceipts(event, batch, manager);
+            if (stored.length > 0) {
+              heldReceipts.push(...(await this.recordReceipts(event, batch, manager)));
+            }
             return stored;
           });
     if (rows.length === 0) return undefined;
-    return rows
+    const messages = rows
       .filter((row) => row.message_id)
       .map((row) => ({
         messageId: row.message_id!,
@@ -227,15 +257,29 @@ export class InboundService {
         customerId: row.customer_id,
         channel: row.channel,
       }));
+    return { messages, heldReceipts };
   }
 
-  private async recordReceipts(event: InboundEvent, batch: InboundBatch, manager: EntityManager) {
-    for (const [position, receipt] of batch.receipts.entries()) {
+  /** Records the batch's receipts; returns those kept waiting for their send's outcome. */
+  private async recordReceipts(
+    event: InboundEvent,
+    batch: InboundBatch,
+    manager: EntityManager,
+  ): Promise<ReceiptSubject[]> {
+    const held: ReceiptSubject[] = [];
+    for (const receipt of batch.receipts) {
       const recorded = await this.receipts.recordReceipt(
         receipt,
-        `${event.id}:${position}`,
+        `${event.id}:${receipt.path}`,
         manager,
       );
+      if (recorded.held) {
+        held.push(
+          recorded.messageId
+            ? { messageId: recorded.messageId }
+            : { channel: receipt.channel, providerMessageId: receipt.providerMessageId },
+        );
+      }
       if (!recorded.messageId) {
         this.logger.log(
           {
@@ -243,7 +287,26 @@ export class InboundService {
             channel: receipt.channel,
             providerMessageId: receipt.providerMessageId,
           },
-          'receipt for an unknown message: kept, applied to nothing',
+          'receipt for a message not known yet: held until a send records its id',
+        );
+      }
+    }
+    return held;
+  }
+
+  /**
+   * After the receipts' commit, in a new statement: a send outcome that committed meanwhile
+   * found nothing held yet, so applying what it left falls to this side.
+   */
+  private async applyHeldReceipts(event: InboundEvent, held: ReceiptSubject[]): Promise<void> {
+    for (const subject of held) {
+      try {
+        await this.receipts.applyHeldReceipts(subject);
+      } catch (error) {
+        // Still held, and applied by the next receipt for that message.
+        this.logger.warn(
+          { eventId: event.id, error: (error as Error).message },
+          'held receipt not applied yet',
         );
       }
     }
@@ -318,14 +381,29 @@ export class InboundService {
     return conversationId ? this.conversations.getConversation(conversationId) : null;
   }
 
+  /** What the payload carries; a payload that cannot be read at all is one problem. */
   private parse(
     provider: InboundProvider,
     raw: Pick<RawWebhook, 'contentType' | 'payload' | 'headers'>,
-  ) {
-    return parseInboundPayload(provider, raw.payload, {
-      contentType: raw.contentType,
-      headers: raw.headers,
-      defaultCountry: this.config.defaultCountry,
-    });
+  ): InboundBatch {
+    try {
+      return parseInboundPayload(provider, raw.payload, {
+        contentType: raw.contentType,
+        headers: raw.headers,
+        defaultCountry: this.config.defaultCountry,
+      });
+    } catch (error) {
+      if (!(error instanceof DomainError)) throw error;
+      return { messages: [], receipts: [], problems: [error.message] };
+    }
   }
+}
+
+/** The event's error: every part that could not be read, or null. */
+function problemsOf(batch: InboundBatch): string | null {
+  return batch.problems.length > 0 ? batch.problems.join('; ') : null;
+}
+
+function isUnreadable(batch: InboundBatch): boolean {
+  return batch.problems.length > 0 && batch.messages.length === 0 && batch.receipts.length === 0;
 }

@@ -23,8 +23,9 @@ import { messageJsonSql } from '../messaging/dto/message-json.sql';
  * new customer (dropped when another customer has it), $9 body, $10 subject, $11 metadata,
  * $12 the customer of the conversation it replies to and $13 that conversation when open,
  * $14/$15 ids for a customer/conversation it may create. $16 the time of storing. Then the event:
- * intake $17 id, $18 provider, $19 event_key, $20 content type, $21 headers, $22 payload;
- * replay $17 id.
+ * intake $17 id, $18 provider, $19 event_key, $20 content type, $21 headers, $22 payload,
+ * $23 error; replay $17 id, $18 error. An event with an error (parts of it could not be read)
+ * is kept `failed` with it, its readable parts stored, so that a replay can finish it.
  */
 function storeInboundSql(claim: string, input: string): string {
   return `
@@ -181,15 +182,17 @@ const MESSAGE_ARRAYS = `SELECT * FROM unnest(${INPUT_TYPES.map((type, index) => 
 
 const CLAIM_INTAKE = `
     INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload, status,
-                                attempts, created_at, processed_at)
-    VALUES ($17::uuid, $18::text, $19::text, $20::text, $21::jsonb, $22::text, 'processed', 1,
+                                error, attempts, created_at, processed_at)
+    VALUES ($17::uuid, $18::text, $19::text, $20::text, $21::jsonb, $22::text,
+            CASE WHEN $23::text IS NULL THEN 'processed' ELSE 'failed' END, $23::text, 1,
             $16::timestamptz, $16::timestamptz)
     ON CONFLICT (provider, event_key) DO NOTHING
     RETURNING id`;
 
 const CLAIM_REPLAY = `
     UPDATE inbound_events
-       SET status = 'processed', error = NULL, attempts = attempts + 1,
+       SET status = CASE WHEN $18::text IS NULL THEN 'processed' ELSE 'failed' END,
+           error = $18::text, attempts = attempts + 1,
            processed_at = $16::timestamptz
      WHERE id = $17::uuid AND status <> 'processed'
     RETURNING id`;

@@ -1,5 +1,7 @@
 import type { FastifyRequest } from 'fastify';
+import { createHash } from 'node:crypto';
 import { DomainError } from '../../platform/errors/domain-error';
+import type { InboundProvider } from './inbound-provider';
 
 /** A webhook request as the Fastify adapter hands it over, with the bytes behind the body. */
 export type WebhookRequest = FastifyRequest & { rawBody?: Buffer };
@@ -60,4 +62,15 @@ export function toRawWebhook(request: WebhookRequest): RawWebhook {
     if (value !== undefined) headers[name] = value;
   }
   return { contentType, payload, headers };
+}
+
+/**
+ * What makes two deliveries the same event: the same bytes, and for the web channel also the same
+ * `webhook-id`, which Standard Webhooks keeps across a sender's retries. Two identical texts from
+ * one visitor are two webhooks with two ids, so two messages.
+ */
+export function eventKeyOf(provider: InboundProvider, webhook: RawWebhook): string {
+  const hash = createHash('sha256');
+  if (provider === 'web') hash.update(`${webhook.headers['webhook-id'] ?? ''}\n`);
+  return hash.update(webhook.payload).digest('hex');
 }

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { PreparedSql, statement } from '../../platform/database/prepared-sql';
 import type { Channel } from '../conversation/channel';
 import { appendEventsSql } from '../events/append-events.sql';
@@ -6,6 +6,7 @@ import { messageJsonSql } from './dto/message-json.sql';
 import type { AttemptOutcome } from './message-attempt.entity';
 import type { MessageTemplate } from './message.entity';
 import type { Priority } from './message-status';
+import { ReceiptService } from './receipt.service';
 
 /** An outbound message the worker has claimed for one try. */
 export interface ClaimedMessage {
@@ -217,7 +218,12 @@ function attemptValues(id: string, attempt: AttemptRecord): unknown[] {
  */
 @Injectable()
 export class DeliveryLedger {
-  constructor(private readonly sql: PreparedSql) {}
+  private readonly logger = new Logger(DeliveryLedger.name);
+
+  constructor(
+    private readonly sql: PreparedSql,
+    private readonly receipts: ReceiptService,
+  ) {}
 
   /** queued/retrying → sending; also takes `sending` back after a worker died mid-send. */
   async claimForSending(id: string): Promise<ClaimedMessage | null> {
@@ -248,6 +254,11 @@ export class DeliveryLedger {
       providerMessageId,
       JSON.stringify(metadata),
     ]);
+    // Receipts that overtook this outcome were held for it; a failure leaves them held for the
+    // message's next receipt, and the send stays recorded.
+    await this.receipts.applyHeldReceipts({ messageId: id }).catch((error: Error) => {
+      this.logger.warn({ messageId: id, error: error.message }, 'held receipts not applied yet');
+    });
   }
 
   async recordRetry(id: string, attempt: AttemptRecord, nextAttemptAt: Date): Promise<void> {

@@ -38,6 +38,13 @@ export class MessageReceipt {
   @Column({ name: 'status_changed', type: 'boolean' })
   statusChanged: boolean;
 
+  /**
+   * Not applied yet: it arrived before its message's outcome was recorded (or before any message
+   * carried its provider id). The outcome's recording applies it (ReceiptService).
+   */
+  @Column({ type: 'boolean', default: false })
+  held: boolean;
+
   /** Where the receipt came from (webhook event and position): recording it twice is a no-op. */
   @Column({ name: 'source_key', type: 'text' })
   sourceKey: string;

@@ -42,7 +42,8 @@ export class InboundEventResponse {
   @ApiProperty({ enum: [...INBOUND_PROVIDERS], example: 'whatsapp' })
   provider: InboundProvider;
   @ApiProperty({
-    description: 'sha256 of the payload: a redelivery of the same bytes is the same event',
+    description:
+      'sha256 of the payload (web: of webhook-id and payload): a redelivery is the same event',
     example: '9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08',
   })
   event_key: string;

@@ -1,10 +1,17 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { AcceptsMultipart } from '../../../platform/http/multipart';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
 import { toRawWebhook, type WebhookRequest } from '../webhook-request';
 import { EmailBasicAuthGuard } from './email-basic-auth.guard';
+
+/**
+ * SendGrid refuses emails over 30 MB in total; this leaves room for the form's own framing.
+ * Attachments are drained unread (their names and types arrive in the attachment-info field).
+ */
+const EMAIL_FORM_MAX_BYTES = 32 * 1024 * 1024;
 
 @Public()
 @Controller('api/webhooks/email')
@@ -15,6 +22,7 @@ export class EmailWebhookController {
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
   @UseGuards(EmailBasicAuthGuard)
+  @AcceptsMultipart({ maxBytes: EMAIL_FORM_MAX_BYTES })
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(await this.inbound.receiveWebhook('email', toRawWebhook(request)));
   }

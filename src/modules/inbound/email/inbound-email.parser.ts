@@ -43,6 +43,7 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
       },
     ],
     receipts: [],
+    problems: [],
   };
 }
 

@@ -62,10 +62,21 @@ describe('Twilio parsers', () => {
     const { MessageSid: _sid, ...noSid } = fixture('inbound-sms.json');
     expect(() => parseTwilioInboundSms(noSid, context)).toThrow('form.MessageSid is required');
     expect(() =>
-      parseTwilioInboundSms({ ...noSid, MessageSid: 'SM1', From: 'nobody' }, context),
-    ).toThrow('form.From must be a phone number');
+      parseTwilioInboundSms({ ...noSid, MessageSid: 'SM1', From: 'not a sender!' }, context),
+    ).toThrow('form.From must be a phone number, a short code or an alphanumeric sender ID');
     expect(() => parseTwilioStatusCallback({ MessageSid: 'SM1' })).toThrow(
       'form.MessageStatus is required',
     );
+  });
+
+  it.each([
+    ['a short code', '72345'],
+    ['an alphanumeric sender ID', 'ACMEBANK'],
+  ])('keys %s by the sender string, as external_id "sms:…"', (_, from) => {
+    const { messages } = parseTwilioInboundSms(
+      { ...fixture('inbound-sms.json'), From: from },
+      context,
+    );
+    expect(messages[0].sender).toEqual({ key: 'externalId', value: `sms:${from}` });
   });
 });

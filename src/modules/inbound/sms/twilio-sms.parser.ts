@@ -1,7 +1,9 @@
 import type { JsonObject } from '../../../platform/database/json';
 import type { ReceiptStatus } from '../../messaging/message-status';
 import type { InboundBatch, ParseContext } from '../inbound-batch';
-import { objectAt, optionalStringAt, phoneAt, stringAt } from '../payload-fields';
+import type { InboundSender } from '../../customer/customer.service';
+import { normalizePhone } from '../../customer/phone-number';
+import { Fields, invalidPayload, objectAt, optionalStringAt, stringAt } from '../payload-fields';
 
 /**
  * Twilio's StatusCallback statuses and what they mean for our message. Statuses before `sent`
@@ -40,11 +42,7 @@ export function parseTwilioInboundSms(body: unknown, context: ParseContext): Inb
       {
         channel: 'sms',
         providerMessageId: stringAt(params, 'MessageSid', 'form'),
-        sender: {
-          key: 'phone',
-          value: phoneAt(params, 'From', 'form', context.defaultCountry),
-          name: profileName || undefined,
-        },
+        sender: { ...smsSender(params, context), name: profileName || undefined },
         body: text ? text : null,
         subject: null,
         metadata,
@@ -52,7 +50,29 @@ export function parseTwilioInboundSms(body: unknown, context: ParseContext): Inb
       },
     ],
     receipts: [],
+    problems: [],
   };
+}
+
+const SHORT_CODE = /^\d{3,8}$/;
+/** Up to 11 letters, digits and spaces, at least one letter (how carriers define them). */
+const ALPHANUMERIC_SENDER_ID = /^(?=.*[A-Za-z])[A-Za-z0-9 &'._-]{1,11}$/;
+
+/**
+ * A phone number, or else a short code ("72345") or alphanumeric sender ID ("ACMEBANK"). Those
+ * have no phone to key a customer by: the customer is keyed by `external_id` "sms:<sender>",
+ * prefixed so that it can never meet a web visitor's id or a phone customer.
+ */
+function smsSender(params: Fields, context: ParseContext): InboundSender {
+  const from = stringAt(params, 'From', 'form').trim();
+  const phone = normalizePhone(from.startsWith('+') ? from : `+${from}`, context.defaultCountry);
+  if (phone && !SHORT_CODE.test(from)) return { key: 'phone', value: phone };
+  if (SHORT_CODE.test(from) || ALPHANUMERIC_SENDER_ID.test(from)) {
+    return { key: 'externalId', value: `sms:${from}` };
+  }
+  throw invalidPayload(
+    'form.From must be a phone number, a short code or an alphanumeric sender ID',
+  );
 }
 
 /** A StatusCallback: `MessageSid, MessageStatus, ErrorCode?`. Twilio sends no event time. */
@@ -66,7 +86,9 @@ export function parseTwilioStatusCallback(body: unknown): InboundBatch {
     receipts: [
       {
         channel: 'sms',
+        path: 'form',
         providerMessageId: stringAt(params, 'MessageSid', 'form'),
+        messageRef: null,
         providerStatus,
         status,
         providerTimestamp: null,
@@ -77,5 +99,6 @@ export function parseTwilioStatusCallback(body: unknown): InboundBatch {
             : null,
       },
     ],
+    problems: [],
   };
 }

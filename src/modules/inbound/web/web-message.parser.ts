@@ -35,5 +35,6 @@ export function parseWebMessage(body: unknown, context: ParseContext): InboundBa
       },
     ],
     receipts: [],
+    problems: [],
   };
 }

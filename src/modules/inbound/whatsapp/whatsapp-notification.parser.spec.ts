@@ -64,11 +64,13 @@ describe('parseWhatsappNotification', () => {
     });
   });
 
-  it('maps statuses to receipts, keeping the error of a failed one', () => {
+  it('maps statuses to receipts, keeping the error of a failed one and our echoed id', () => {
     expect(parse(fixture('status-failed.json')).receipts).toEqual([
       {
         channel: 'whatsapp',
         providerMessageId: 'wamid.HBgMOTE5MDk2MDUzOTcwFQIAERgSMDhFNzkzQ0QzQUMzQTVGQjA2AA==',
+        messageRef: 'our-msg-uuid',
+        path: 'entry[0].changes[0].value.statuses[0]',
         providerStatus: 'failed',
         status: 'failed',
         providerTimestamp: new Date(1698903217 * 1000),
@@ -78,6 +80,7 @@ describe('parseWhatsappNotification', () => {
       },
     ]);
     expect(parse(fixture('status-delivered.json')).receipts[0]).toMatchObject({
+      messageRef: null,
       status: 'delivered',
       errorCode: null,
       error: null,
@@ -105,6 +108,11 @@ describe('parseWhatsappNotification', () => {
   it.each([
     ['another object', { object: 'page', entry: [] }, 'object must be "whatsapp_business_account"'],
     ['no entry', { object: 'whatsapp_business_account' }, 'entry must be an array'],
+  ])('refuses %s, naming the field', (_, body, message) => {
+    expect(() => parse(body)).toThrow(message);
+  });
+
+  it.each([
     [
       'a message without from',
       {
@@ -156,7 +164,75 @@ describe('parseWhatsappNotification', () => {
       },
       'entry[0].changes[0].value.messages[0].from must be a phone number',
     ],
-  ])('refuses %s, naming the field', (_, body, message) => {
-    expect(() => parse(body)).toThrow(message);
+  ])('reports %s as a problem naming the field, storing nothing of it', (_, body, message) => {
+    expect(parse(body)).toEqual({ messages: [], receipts: [], problems: [message] });
+  });
+
+  it('keeps the readable parts of a batch with unreadable ones, naming each by its path', () => {
+    const text = fixture('text-message.json').entry[0].changes[0];
+    const status = fixture('status-delivered.json').entry[0].changes[0];
+    const noFrom = structuredClone(text);
+    delete noFrom.value.messages[0].from;
+    const batch = parse({
+      object: 'whatsapp_business_account',
+      entry: [
+        { changes: [noFrom, text, { field: 'messages', value: 'junk' }] },
+        { changes: 'junk' },
+        { changes: [status] },
+      ],
+    });
+    expect(batch.messages).toHaveLength(1);
+    expect(batch.receipts.map((r) => r.path)).toEqual(['entry[2].changes[0].value.statuses[0]']);
+    expect(batch.problems).toEqual([
+      'entry[0].changes[0].value.messages[0].from is required',
+      'entry[0].changes[2].value must be an object',
+      'entry[1].changes must be an array',
+    ]);
+  });
+
+  it('stores types it does not model with their raw content', () => {
+    const message = (type: string, content?: unknown) => ({
+      object: 'whatsapp_business_account',
+      entry: [
+        {
+          changes: [
+            {
+              field: 'messages',
+              value: {
+                messages: [
+                  { from: '16315551234', id: `wamid.${type}`, type, timestamp: '1', ...content! },
+                ],
+              },
+            },
+          ],
+        },
+      ],
+    });
+    const parsed = [
+      message('reaction', { reaction: { message_id: 'wamid.X', emoji: '👍' } }),
+      message('order', { order: { catalog_id: 'c1', product_items: [{ quantity: 1 }] } }),
+      message('system', { system: { body: 'Number changed', type: 'user_changed_number' } }),
+      message('unsupported', { errors: [{ code: 131051, title: 'Message type unknown' }] }),
+      message('location'),
+      message('ephemeral_poll', { ephemeral_poll: 'anything' }),
+    ].map((body) => {
+      const batch = parse(body);
+      expect(batch.problems).toEqual([]);
+      return batch.messages[0];
+    });
+    expect(parsed.map((m) => [m.metadata.type, m.body])).toEqual([
+      ['reaction', '👍'],
+      ['order', null],
+      ['system', 'Number changed'],
+      ['unsupported', null],
+      ['location', null],
+      ['ephemeral_poll', null],
+    ]);
+    expect(parsed[1].metadata.order).toEqual({
+      catalog_id: 'c1',
+      product_items: [{ quantity: 1 }],
+    });
+    expect(parsed[3].metadata.errors).toEqual([{ code: 131051, title: 'Message type unknown' }]);
+    expect(parsed[5].metadata.ephemeral_poll).toBe('anything');
   });
 });

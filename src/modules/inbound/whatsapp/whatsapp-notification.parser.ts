@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../../platform/database/json';
+import { DomainError } from '../../../platform/errors/domain-error';
 import type { ReceiptStatus } from '../../messaging/message-status';
 import type { IncomingReceipt } from '../../messaging/receipt.service';
 import type { InboundBatch, InboundMessageInput, ParseContext } from '../inbound-batch';
@@ -20,30 +21,42 @@ const RECEIPT_STATUSES: readonly string[] = ['sent', 'delivered', 'read', 'faile
 /**
  * A Cloud API notification: every entry and change, each with any number of messages (from
  * customers) and statuses (receipts for what we sent). Changes on other fields (account or
- * template updates) carry nothing for us and are skipped.
+ * template updates) carry nothing for us and are skipped. Each entry, change, message and
+ * status is read on its own: one that cannot be read is a problem named by its path, and the
+ * others are still stored.
  */
 export function parseWhatsappNotification(body: unknown, context: ParseContext): InboundBatch {
   const root = objectAt(body, 'body');
   if (root.object !== 'whatsapp_business_account') {
     throw invalidPayload('object must be "whatsapp_business_account"');
   }
-  const batch: InboundBatch = { messages: [], receipts: [] };
-  arrayAt(root.entry, 'entry').forEach((entryValue, i) => {
-    const entry = objectAt(entryValue, `entry[${i}]`);
-    arrayAt(entry.changes, `entry[${i}].changes`).forEach((changeValue, j) => {
-      const path = `entry[${i}].changes[${j}]`;
+  const batch: InboundBatch = { messages: [], receipts: [], problems: [] };
+  const readEach = (items: unknown[], path: string, read: (item: unknown, at: string) => void) =>
+    items.forEach((item, index) => {
+      const at = `${path}[${index}]`;
+      try {
+        read(item, at);
+      } catch (error) {
+        if (!(error instanceof DomainError)) throw error;
+        batch.problems.push(error.message);
+      }
+    });
+  readEach(arrayAt(root.entry, 'entry'), 'entry', (entryValue, entryPath) => {
+    const entry = objectAt(entryValue, entryPath);
+    const changes = arrayAt(entry.changes, `${entryPath}.changes`);
+    readEach(changes, `${entryPath}.changes`, (changeValue, path) => {
       const change = objectAt(changeValue, path);
       if (change.field !== 'messages') return;
       const value = objectAt(change.value, `${path}.value`);
       const routing = value.metadata ? objectAt(value.metadata, `${path}.value.metadata`) : {};
       const names = profileNames(value.contacts, `${path}.value.contacts`);
-      optionalArrayAt(value.messages, `${path}.value.messages`).forEach((message, k) => {
-        const at = `${path}.value.messages[${k}]`;
+      const messages = optionalArrayAt(value.messages, `${path}.value.messages`);
+      readEach(messages, `${path}.value.messages`, (message, at) => {
         batch.messages.push(toMessage(objectAt(message, at), at, routing, names, context));
       });
-      optionalArrayAt(value.statuses, `${path}.value.statuses`).forEach((status, k) => {
-        const at = `${path}.value.statuses[${k}]`;
-        batch.receipts.push(toReceipt(objectAt(status, at), at));
+      const statuses = optionalArrayAt(value.statuses, `${path}.value.statuses`);
+      readEach(statuses, `${path}.value.statuses`, (status, at) => {
+        batch.receipts.push({ ...toReceipt(objectAt(status, at), at), path: at });
       });
     });
   });
@@ -97,57 +110,71 @@ function toMessage(
   };
 }
 
-/** The text a person would read, and the rest of the typed content for metadata. */
+/**
+ * The text a person would read, and the typed content for metadata. Text must have its body;
+ * every other type is stored whatever it holds: its content is kept whole under its type's name
+ * (as the Cloud API names it), with the details we read from it beside.
+ */
 function messageContent(
   message: Fields,
   type: string,
   path: string,
 ): { body: string | null; metadata: JsonObject } {
-  const part = (key: string) => objectAt(message[key], `${path}.${key}`);
-  if (type === 'text')
-    return { body: stringAt(part('text'), 'body', `${path}.text`), metadata: {} };
+  if (type === 'text') {
+    return {
+      body: stringAt(objectAt(message.text, `${path}.text`), 'body', `${path}.text`),
+      metadata: {},
+    };
+  }
+  const raw = message[type];
+  const content: Fields = isFields(raw) ? raw : {};
+  const metadata: JsonObject = raw === undefined ? {} : { [type]: raw };
   if (MEDIA_TYPES.includes(type)) {
-    const media = part(type);
-    const caption = optionalStringAt(media, 'caption', `${path}.${type}`) ?? null;
+    const caption = textIn(content.caption);
     return {
       body: caption,
       metadata: {
+        ...metadata,
         caption,
-        media_id: stringAt(media, 'id', `${path}.${type}`),
-        mime_type: media.mime_type ?? null,
-        sha256: media.sha256 ?? null,
-        ...(media.filename ? { filename: media.filename } : {}),
-        ...(media.voice !== undefined ? { voice: media.voice } : {}),
+        media_id: textIn(content.id),
+        mime_type: textIn(content.mime_type),
+        sha256: textIn(content.sha256),
+        ...(content.filename ? { filename: content.filename } : {}),
+        ...(content.voice !== undefined ? { voice: content.voice } : {}),
       },
     };
   }
-  if (type === 'location') return { body: null, metadata: { location: part('location') } };
   if (type === 'interactive') {
-    const interactive = part('interactive');
-    const reply = (interactive.button_reply ?? interactive.list_reply ?? interactive.nfm_reply) as
-      Fields | undefined;
-    const title = reply?.title ?? reply?.body;
+    const reply = [content.button_reply, content.list_reply, content.nfm_reply].find(isFields);
     return {
-      body: typeof title === 'string' ? title : null,
-      metadata: { interactive_type: interactive.type ?? null, reply: reply ?? null },
+      body: textIn(reply?.title) ?? textIn(reply?.body),
+      metadata: {
+        ...metadata,
+        interactive_type: textIn(content.type),
+        reply: reply ?? null,
+      },
     };
   }
   if (type === 'button') {
-    const button = part('button');
     return {
-      body: optionalStringAt(button, 'text', `${path}.button`) ?? null,
-      metadata: { reply: { payload: button.payload ?? null, text: button.text ?? null } },
+      body: textIn(content.text),
+      metadata: {
+        ...metadata,
+        reply: { payload: textIn(content.payload), text: textIn(content.text) },
+      },
     };
   }
-  if (type === 'reaction') {
-    const reaction = part('reaction');
-    return {
-      body: optionalStringAt(reaction, 'emoji', `${path}.reaction`) ?? null,
-      metadata: { reaction },
-    };
-  }
-  // contacts, order, system, unsupported …: kept whole, nothing to show as text.
-  return { body: null, metadata: message[type] !== undefined ? { [type]: message[type] } : {} };
+  // reaction: the emoji; system (number changes): its notice; location, contacts, order,
+  // unsupported, …: nothing to show as text.
+  return { body: textIn(content.emoji) ?? textIn(content.body), metadata };
+}
+
+function isFields(value: unknown): value is Fields {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function textIn(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
 }
 
 function toReceipt(status: Fields, path: string): IncomingReceipt {
@@ -158,6 +185,8 @@ function toReceipt(status: Fields, path: string): IncomingReceipt {
   return {
     channel: 'whatsapp',
     providerMessageId: stringAt(status, 'id', path),
+    // Our message id, which the sender passes as biz_opaque_callback_data.
+    messageRef: optionalStringAt(status, 'biz_opaque_callback_data', path) ?? null,
     providerStatus,
     status: RECEIPT_STATUSES.includes(providerStatus) ? (providerStatus as ReceiptStatus) : null,
     providerTimestamp: unixSecondsAt(status, 'timestamp', path),

@@ -1,0 +1,138 @@
+import fastifyMultipart from '@fastify/multipart';
+import {
+  applyDecorators,
+  BadRequestException,
+  CallHandler,
+  ExecutionContext,
+  HttpException,
+  NestInterceptor,
+  PayloadTooLargeException,
+  UseInterceptors,
+} from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { from, Observable, switchMap } from 'rxjs';
+import type { Readable } from 'node:stream';
+
+export interface MultipartRouteOptions {
+  /** Every field and file of one request together, in bytes; more answers 413. */
+  maxBytes: number;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Set by AcceptsMultipart: the route takes multipart/form-data within these limits. */
+    multipart?: MultipartRouteOptions;
+  }
+}
+
+/**
+ * Lets a route take multipart/form-data. Nothing of the form is read before the route's guards
+ * have passed (an unauthenticated upload is refused without reading it); then its text fields
+ * become `request.body` and files are drained, all within `maxBytes`. Every other route answers
+ * 415 to a multipart request before reading a byte of it.
+ */
+export function AcceptsMultipart(options: MultipartRouteOptions): MethodDecorator {
+  return applyDecorators(
+    RouteConfig({ multipart: options }),
+    UseInterceptors(new MultipartFieldsInterceptor(options)),
+  );
+}
+
+/** Interceptors run after guards: this is where an accepted form is read. */
+class MultipartFieldsInterceptor implements NestInterceptor {
+  constructor(private readonly options: MultipartRouteOptions) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    if (!request.isMultipart()) return next.handle();
+    const read = readFields(request, this.options.maxBytes).catch((error: unknown) => {
+      // The rest of the form is still on the wire, unread: close the connection after the answer
+      // rather than read (and discard) whatever the client still sends.
+      void http.getResponse<FastifyReply>().header('connection', 'close');
+      throw error;
+    });
+    return from(read).pipe(
+      switchMap((fields) => {
+        request.body = fields;
+        return next.handle();
+      }),
+    );
+  }
+}
+
+async function readFields(
+  request: FastifyRequest,
+  maxBytes: number,
+): Promise<Record<string, string>> {
+  try {
+    return await readWithin(request, maxBytes);
+  } catch (error) {
+    if (error instanceof HttpException) throw error;
+    // The parser's own limits carry 413; anything else is a form that does not parse.
+    const { statusCode, message } = error as { statusCode?: number; message: string };
+    if (statusCode === 413) throw tooLarge(maxBytes);
+    throw new BadRequestException(`malformed multipart form: ${message}`);
+  }
+}
+
+async function readWithin(
+  request: FastifyRequest,
+  maxBytes: number,
+): Promise<Record<string, string>> {
+  if (Number(request.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
+  const fields: Record<string, string> = {};
+  let total = 0;
+  const count = (bytes: number) => {
+    total += bytes;
+    if (total > maxBytes) throw tooLarge(maxBytes);
+  };
+  const parts = request.parts({ limits: { fieldSize: maxBytes, fileSize: maxBytes } });
+  for await (const part of parts) {
+    if (part.type === 'file') {
+      await drain(part.file, count);
+    } else {
+      if (part.valueTruncated) throw tooLarge(maxBytes);
+      const value = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
+      count(Buffer.byteLength(value));
+      fields[part.fieldname] = value;
+    }
+  }
+  return fields;
+}
+
+async function drain(file: Readable, count: (bytes: number) => void): Promise<void> {
+  for await (const chunk of file) count((chunk as Buffer).length);
+}
+
+function tooLarge(maxBytes: number): PayloadTooLargeException {
+  return new PayloadTooLargeException(
+    `Request body is too large: a multipart form here may hold ${maxBytes} bytes`,
+  );
+}
+
+/**
+ * Registers the multipart parser for the routes that opt in with AcceptsMultipart. It reads
+ * nothing by itself; the hook refuses a form to any other route before its body is read.
+ */
+export async function registerMultipart(app: NestFastifyApplication): Promise<void> {
+  await app.register(fastifyMultipart);
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      if (!isMultipartType(request)) return;
+      if (request.routeOptions.config.multipart) return;
+      await reply.code(415).send({
+        statusCode: 415,
+        error: 'Unsupported Media Type',
+        message: 'this endpoint does not accept multipart/form-data',
+      });
+    });
+}
+
+function isMultipartType(request: FastifyRequest): boolean {
+  return (request.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/');
+}
