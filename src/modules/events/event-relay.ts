@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Server, Socket } from 'socket.io';
 import { mapEvent } from './dto/event.dto';
-import { EventLog } from './event-log';
+import { EventLog, eventsPruned } from './event-log';
 import { EventSequencer } from './event-sequencer';
 import {
   EventHandshake,
@@ -133,6 +133,7 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.resuming.push({ ...entry, ticks: entry.ticks + 1 });
         continue;
       }
+      await this.warnIfPruned(socket, entry.lastSeq);
       const { subscription } = socket.data as EventSocketData;
       const conversationIds = subscription.all ? undefined : [...subscription.conversationIds];
       let after = entry.lastSeq;
@@ -147,6 +148,14 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
       }
       this.goLive(socket);
     }
+  }
+
+  /** The socket still gets what is kept, but learns that what came before it is gone. */
+  private async warnIfPruned(socket: Socket, lastSeq: number): Promise<void> {
+    const oldestSeq = await this.log.oldestKeptSeq();
+    if (lastSeq >= oldestSeq - 1) return;
+    const error = eventsPruned(oldestSeq);
+    socket.emit('events_pruned', { error: error.code, ...error.details, message: error.message });
   }
 
   private goLive(socket: Socket): void {

@@ -88,10 +88,11 @@ function transition(
 function outcome(set: string): string {
   return transition(set, `'sending'`, {
     returning: 'id',
+    // A message erased while its send was in flight keeps no attempt (and raises no FK error).
     ctes: `attempt AS (
        INSERT INTO message_attempts
          (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
+       SELECT $1, $2, $3, $4, $5, $6, $8, $7 WHERE EXISTS (SELECT 1 FROM messages WHERE id = $1)
      ),`,
   });
 }

@@ -15,6 +15,7 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   channel_mismatch: 422,
   idempotency_key_reused: 422,
   whatsapp_window_closed: 422,
+  events_pruned: 410,
 };
 
 const REASON: Record<number, string> = {
@@ -24,6 +25,7 @@ const REASON: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
@@ -36,6 +38,7 @@ export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string | string[];
+  [detail: string]: unknown;
 }
 
 /** Postgres unique_violation, and the readable part of its detail ("Key (phone)=(...) exists"). */
@@ -60,10 +63,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private toBody(exception: unknown): ErrorBody {
     if (exception instanceof DomainError) {
       const statusCode = STATUS_BY_CODE[exception.code];
-      const named = statusCode === 422 || exception.code === 'invalid_state';
+      const named = statusCode === 422 || statusCode === 410 || exception.code === 'invalid_state';
       return {
         statusCode,
         error: named ? exception.code : REASON[statusCode],
+        ...exception.details,
         message: exception.message,
       };
     }
