@@ -27,33 +27,34 @@ export const PRUNE_EVENTS = `
   )
   SELECT count(*)::int AS pruned FROM removed`;
 
-export const PRUNE_INBOUND_EVENTS = `
+/** One batch of `table`'s rows matching `where` (oldest first when there is an `order`). */
+function pruneBatch(table: string, key: string, where: string, order?: string): string {
+  return `
   WITH removed AS (
-    DELETE FROM inbound_events WHERE id IN (
-      SELECT id FROM inbound_events WHERE id < $1::uuid ORDER BY id LIMIT $2
+    DELETE FROM ${table} WHERE ${key} IN (
+      SELECT ${key} FROM ${table} WHERE ${where} ${order ? `ORDER BY ${order}` : ''} LIMIT $2
          FOR UPDATE SKIP LOCKED)
     RETURNING 1
   )
   SELECT count(*)::int AS pruned FROM removed`;
+}
+
+export const PRUNE_INBOUND_EVENTS = pruneBatch('inbound_events', 'id', 'id < $1::uuid', 'id');
 
 /** Receipts about messages we never knew: raw provider reports, kept as long as the webhooks. */
-export const PRUNE_ORPHAN_RECEIPTS = `
-  WITH removed AS (
-    DELETE FROM message_receipts WHERE id IN (
-      SELECT id FROM message_receipts WHERE message_id IS NULL AND received_at < $1 LIMIT $2
-         FOR UPDATE SKIP LOCKED)
-    RETURNING 1
-  )
-  SELECT count(*)::int AS pruned FROM removed`;
+export const PRUNE_ORPHAN_RECEIPTS = pruneBatch(
+  'message_receipts',
+  'id',
+  'message_id IS NULL AND received_at < $1',
+  'id',
+);
 
-export const PRUNE_IDEMPOTENCY_KEYS = `
-  WITH removed AS (
-    DELETE FROM idempotency_keys WHERE key IN (
-      SELECT key FROM idempotency_keys WHERE created_at < $1 ORDER BY created_at LIMIT $2
-         FOR UPDATE SKIP LOCKED)
-    RETURNING 1
-  )
-  SELECT count(*)::int AS pruned FROM removed`;
+export const PRUNE_IDEMPOTENCY_KEYS = pruneBatch(
+  'idempotency_keys',
+  'key',
+  'created_at < $1',
+  'created_at',
+);
 
 /** Messages in a final state (never one the worker still owes a send). */
 export const SELECT_EXPIRED_MESSAGES = `
@@ -62,23 +63,16 @@ export const SELECT_EXPIRED_MESSAGES = `
    ORDER BY id LIMIT $2
      FOR UPDATE SKIP LOCKED`;
 
-export const PRUNE_INBOUND_MESSAGE_KEYS = `
-  WITH removed AS (
-    DELETE FROM inbound_message_keys WHERE ctid = ANY(ARRAY(
-      SELECT ctid FROM inbound_message_keys WHERE received_at < $1 LIMIT $2))
-    RETURNING 1
-  )
-  SELECT count(*)::int AS pruned FROM removed`;
+export const PRUNE_INBOUND_MESSAGE_KEYS = pruneBatch(
+  'inbound_message_keys',
+  '(channel, provider_message_digest)',
+  'received_at < $1',
+  'received_at',
+);
 
 /**
  * Outgoing webhook deliveries live in a table another module creates; this runs only once it
- * exists (ctid, because nothing here may assume its key).
+ * exists, and assumes nothing of it but `created_at` (rows by ctid, no index to order by).
  */
 export const WEBHOOK_DELIVERIES_EXIST = `SELECT to_regclass('webhook_deliveries') IS NOT NULL AS exists`;
-export const PRUNE_WEBHOOK_DELIVERIES = `
-  WITH removed AS (
-    DELETE FROM webhook_deliveries WHERE ctid = ANY(ARRAY(
-      SELECT ctid FROM webhook_deliveries WHERE created_at < $1 LIMIT $2))
-    RETURNING 1
-  )
-  SELECT count(*)::int AS pruned FROM removed`;
+export const PRUNE_WEBHOOK_DELIVERIES = pruneBatch('webhook_deliveries', 'ctid', 'created_at < $1');
