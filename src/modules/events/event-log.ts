@@ -54,9 +54,13 @@ export class EventLog {
 
   async listEvents(query: ListEventsQuery): Promise<EventPage> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.after ?? (query.cursor ? Number(query.cursor) : 0);
-    const oldestSeq = await this.oldestKeptSeq();
-    if (after < oldestSeq - 1) throw eventsPruned(oldestSeq);
+    const given = query.after ?? (query.cursor ? Number(query.cursor) : undefined);
+    // Without a position the reader asks for what there is, from the oldest kept event on.
+    if (given !== undefined) {
+      const oldestSeq = await this.oldestKeptSeq();
+      if (given < oldestSeq - 1) throw eventsPruned(oldestSeq);
+    }
+    const after = given ?? 0;
     const events = await this.readAfter(after, limit, query.conversation_id);
     return {
       data: events.map(mapEvent),
