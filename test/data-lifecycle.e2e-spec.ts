@@ -405,9 +405,8 @@ describe('Data lifecycle: retention (real worker pruning with retention in secon
     const owed = await stack.send(smsConversation.id, 'sms', { body: 'owed' });
     const [{ last_seq: lastSeqBefore }] = await sql('SELECT last_seq FROM event_sequence');
 
-    await stack.startWorker();
-    await stack.waitForStatus(idempotent.body.id, ['sent']);
-    const worker = stack.workers[0];
+    // It is sent first (a pending message stays), then pruned: it is older than 2 s by then.
+    const worker = await stack.startWorker();
     await waitFor(
       async () =>
         (await sql('SELECT 1 FROM messages WHERE id = $1', [idempotent.body.id])).length === 0 &&
@@ -416,6 +415,7 @@ describe('Data lifecycle: retention (real worker pruning with retention in secon
       'the sent message and the raw webhook to be pruned',
       20_000,
     );
+    expect(stack.whatsapp.accepted).toHaveLength(1);
     expect(await sql('SELECT 1 FROM messages WHERE provider_message_id = $1', [wamid])).toEqual([]);
     expect(
       await sql('SELECT 1 FROM message_attempts WHERE message_id = $1', [idempotent.body.id]),
@@ -423,9 +423,8 @@ describe('Data lifecycle: retention (real worker pruning with retention in secon
     expect(await sql('SELECT 1 FROM idempotency_keys WHERE key = $1', [`key-${wamid}`])).toEqual(
       [],
     );
-    expect(await sql('SELECT status FROM messages WHERE id = $1', [owed.id])).toEqual([
-      { status: 'retrying' },
-    ]);
+    const [stillOwed] = await sql('SELECT status FROM messages WHERE id = $1', [owed.id]);
+    expect(['queued', 'sending', 'retrying']).toContain(stillOwed?.status);
     expect(worker.output()).toMatch(/retention pruned/);
 
     // A provider's retry, days later in its eyes, still finds the message already stored.

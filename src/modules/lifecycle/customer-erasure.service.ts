@@ -76,10 +76,7 @@ export class CustomerErasureService {
         id: string;
       }[]
     ).map((row) => row.id);
-    const messages = (await manager.query(LOCK_MESSAGES, [
-      conversationIds,
-      customerId,
-    ])) as LockedMessage[];
+    const messages = (await manager.query(LOCK_MESSAGES, [conversationIds])) as LockedMessage[];
     const messageIds = messages.map((message) => message.id);
 
     const attachments = await removeLinked(this.linkedStores, manager, 'messages', messageIds);

@@ -4,10 +4,13 @@ export const LOCK_CUSTOMER = `
 
 export const LOCK_CONVERSATIONS = `SELECT id FROM conversations WHERE customer_id = $1 FOR UPDATE`;
 
-/** Locking them makes a worker's claim wait, then find nothing: a pending send never happens. */
+/**
+ * Locking them makes a worker's claim wait, then find nothing: a pending send never happens.
+ * A message belongs to its conversation's customer, so their conversations find them all.
+ */
 export const LOCK_MESSAGES = `
   SELECT id, channel, status, provider_message_id, created_at FROM messages
-   WHERE conversation_id = ANY($1::uuid[]) OR customer_id = $2
+   WHERE conversation_id = ANY($1::uuid[])
      FOR UPDATE`;
 
 /**

@@ -27,9 +27,17 @@ export const REMOVE_MESSAGES = `
     ON CONFLICT DO NOTHING
   ),
   attempts AS (DELETE FROM message_attempts WHERE message_id IN (SELECT id FROM doomed)),
-  receipts AS (
+  linked_receipts AS (
     DELETE FROM message_receipts WHERE message_id IN (SELECT id FROM doomed) RETURNING source_key
   ),
+  -- Receipts that arrived before their message had a provider id, never linked to it.
+  early_receipts AS (
+    DELETE FROM message_receipts receipt USING doomed
+     WHERE receipt.message_id IS NULL AND receipt.channel = doomed.channel
+       AND receipt.provider_message_id = doomed.provider_message_id
+    RETURNING receipt.source_key
+  ),
+  receipts AS (SELECT source_key FROM linked_receipts UNION ALL SELECT source_key FROM early_receipts),
   idempotency AS (DELETE FROM idempotency_keys WHERE message_id IN (SELECT id FROM doomed)),
   removed AS (DELETE FROM messages WHERE id IN (SELECT id FROM doomed) RETURNING id)
   SELECT (SELECT count(*) FROM removed)::int AS messages,

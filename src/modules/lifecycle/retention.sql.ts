@@ -27,11 +27,12 @@ export const PRUNE_EVENTS = `
   )
   SELECT count(*)::int AS pruned FROM removed`;
 
-/** One batch of `table`'s rows matching `where` (oldest first when there is an `order`). */
+/** One batch of `table`'s rows matching `where` (oldest first when there is an `order`), by `key`
+ * (one or more columns). */
 function pruneBatch(table: string, key: string, where: string, order?: string): string {
   return `
   WITH removed AS (
-    DELETE FROM ${table} WHERE ${key} IN (
+    DELETE FROM ${table} WHERE (${key}) IN (
       SELECT ${key} FROM ${table} WHERE ${where} ${order ? `ORDER BY ${order}` : ''} LIMIT $2
          FOR UPDATE SKIP LOCKED)
     RETURNING 1
@@ -65,7 +66,7 @@ export const SELECT_EXPIRED_MESSAGES = `
 
 export const PRUNE_INBOUND_MESSAGE_KEYS = pruneBatch(
   'inbound_message_keys',
-  '(channel, provider_message_digest)',
+  'channel, provider_message_digest',
   'received_at < $1',
   'received_at',
 );
