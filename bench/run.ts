@@ -12,6 +12,7 @@ import { runDeliver } from './scenarios/deliver';
 import { runEndToEnd } from './scenarios/end-to-end';
 import { runGrowth } from './scenarios/growth';
 import { runIngest } from './scenarios/ingest';
+import { runPrune } from './scenarios/prune';
 
 function step(command: string, args: string[]): void {
   const result = spawnSync(command, args, {
@@ -49,6 +50,7 @@ async function runScenarios(results: Results, standIn: StandIn): Promise<void> {
       if (scenario === 'deliver') results.deliver = await runDeliver(standIn);
       if (scenario === 'e2e') results.e2e = await runEndToEnd(standIn);
       if (scenario === 'growth') results.growth = await runGrowth(standIn);
+      if (scenario === 'prune') results.prune = await runPrune(standIn);
     } catch (error) {
       // One broken scenario must not cost the others' figures; the report lists it.
       log(`scenario ${scenario} failed: ${(error as Error).stack}`);

@@ -130,7 +130,11 @@ export async function insertQueuedMessages(
  * messages spread over the pool, older than anything the bench sends, ids time-ordered like
  * uuidv7 so they sort and paginate as real ones do.
  */
-export async function insertHistory(conversations: PoolConversation[], count: number) {
+export async function insertHistory(
+  conversations: PoolConversation[],
+  count: number,
+  startDaysAgo = 30,
+) {
   const batch = 200_000;
   for (let start = 0; start < count; start += batch) {
     await db().query(
@@ -139,7 +143,7 @@ export async function insertHistory(conversations: PoolConversation[], count: nu
            FROM unnest($1::uuid[], $2::uuid[], $3::text[]) WITH ORDINALITY
                 AS c(conversation_id, customer_id, wa_id, k)
        ), g AS (
-         SELECT n, now() - interval '30 days' + (n * interval '1 second') / 2 AS at,
+         SELECT n, now() - make_interval(days => $8) + (n * interval '1 second') / 2 AS at,
                 md5(n::text || $6) AS h
            FROM generate_series($4::bigint, $5::bigint) AS n
        )
@@ -163,6 +167,7 @@ export async function insertHistory(conversations: PoolConversation[], count: nu
         Math.min(start + batch, count) - 1,
         `${Date.now()}`,
         conversations.length,
+        startDaysAgo,
       ],
     );
   }

@@ -3,6 +3,7 @@ import type { DeliverResult, DrainResult } from '../scenarios/deliver';
 import type { EndToEndResult, EndToEndRun } from '../scenarios/end-to-end';
 import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
+import type { PrunePoint, PruneResult } from '../scenarios/prune';
 import type { LoadResult } from './load';
 import { settings } from './settings';
 
@@ -15,6 +16,7 @@ export interface Results {
   deliver?: DeliverResult;
   e2e?: EndToEndResult;
   growth?: GrowthResult;
+  prune?: PruneResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -45,7 +47,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth } = results;
+  const { accept, ingest, deliver, e2e, growth, prune } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -112,6 +114,29 @@ export function summaryTable(results: Results): string {
         ratio(growthRatio),
         '≤ 1.20',
         verdict(growthRatio <= 1.2 && large[key].bad === 0),
+      ]);
+    }
+  }
+  if (prune) {
+    const mean = (points: PrunePoint[], key: 'accept' | 'ingest', figure: 'p50' | 'p99') =>
+      points.reduce((sum, point) => sum + point[key][figure], 0) / points.length;
+    const pruned = prune.pruning.reduce(
+      (sum, point) => sum + point.expiredBefore - point.expiredAfter,
+      0,
+    );
+    const left = prune.pruning[prune.pruning.length - 1].expiredAfter;
+    const bad = prune.pruning.reduce((sum, point) => sum + point.accept.bad + point.ingest.bad, 0);
+    for (const key of ['accept', 'ingest'] as const) {
+      const pruneRatio = mean(prune.pruning, key, 'p99') / mean(prune.quiet, key, 'p99');
+      rows.push([
+        `6. Pruning, ${key} p99 at ${int(settings.growthRate)} req/s (mean of ${prune.quiet.length} rounds)`,
+        `while pruning (${int(pruned)} expired rows went, ${int(left)} left): ` +
+          `p50 ${ms(mean(prune.pruning, key, 'p50'))}, p99 ${ms(mean(prune.pruning, key, 'p99'))}`,
+        `retention off: p50 ${ms(mean(prune.quiet, key, 'p50'))}, ` +
+          `p99 ${ms(mean(prune.quiet, key, 'p99'))}`,
+        ratio(pruneRatio),
+        '≤ 1.20',
+        verdict(pruneRatio <= 1.2 && bad === 0 && left > 0),
       ]);
     }
   }

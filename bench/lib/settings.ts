@@ -11,9 +11,9 @@ function wholeNumber(name: string, fallback: number): number {
 }
 
 const RESULT_KNOBS =
-  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
+  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
 
-export const SCENARIOS = ['accept', 'ingest', 'deliver', 'e2e', 'growth'] as const;
+export const SCENARIOS = ['accept', 'ingest', 'deliver', 'e2e', 'growth', 'prune'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 function scenarios(): ScenarioName[] {
@@ -49,6 +49,8 @@ export const settings = {
   growthLargeRows: wholeNumber('BENCH_GROWTH_LARGE_ROWS', 1_000_000),
   growthRate: wholeNumber('BENCH_GROWTH_RATE', 300),
   growthDurationS: wholeNumber('BENCH_GROWTH_DURATION_S', 15),
+  pruneRows: wholeNumber('BENCH_PRUNE_ROWS', 1_000_000),
+  pruneRounds: Math.max(1, wholeNumber('BENCH_PRUNE_ROUNDS', 2)),
   databaseUrl:
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_bench',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',

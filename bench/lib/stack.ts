@@ -89,11 +89,15 @@ export async function startApi(standIn: StandIn): Promise<Api> {
   return { child, url };
 }
 
-export async function startWorker(standIn: StandIn, index = 0): Promise<Child> {
+export async function startWorker(
+  standIn: StandIn,
+  index = 0,
+  env: Record<string, string> = {},
+): Promise<Child> {
   return startChild({
     name: `worker-${index}`,
     args: [join(settings.buildDir, 'worker.js')],
-    env: productEnv(standIn),
+    env: { ...productEnv(standIn), ...env },
     profile: settings.profile,
     readyText: 'worker started',
   });

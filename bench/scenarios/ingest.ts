@@ -11,7 +11,7 @@ import { Comparison, JSON_HEADERS, pick, warmThenMeasure } from './http-load';
  * wamid; a share of them from numbers never seen before (a new customer and conversation), the
  * rest from the pool's customers (found by phone, their open conversation reused).
  */
-function webhookFactory(conversations: PoolConversation[]) {
+export function webhookFactory(conversations: PoolConversation[]) {
   const run = randomBytes(4).toString('hex');
   let sequence = 0;
   let newSenders = 0;
@@ -54,6 +54,16 @@ function webhookFactory(conversations: PoolConversation[]) {
   };
 }
 
+/** The next webhook as the product's endpoint receives it, signed. */
+export function webhookRequest(webhook: ReturnType<typeof webhookFactory>) {
+  const { raw, signature } = webhook();
+  return {
+    path: '/api/webhooks/whatsapp',
+    body: raw,
+    headers: { 'x-hub-signature-256': signature },
+  };
+}
+
 /** 4. POST /api/webhooks/whatsapp through the real API, against the bare pipeline. */
 export async function runIngest(standIn: StandIn): Promise<Comparison & { failedEvents: number }> {
   let conversations = await resetDatabase(settings.poolSize);
@@ -76,14 +86,7 @@ export async function runIngest(standIn: StandIn): Promise<Comparison & { failed
       url: api.url,
       connections: settings.connections,
       headers: JSON_HEADERS,
-      next: () => {
-        const { raw, signature } = webhook();
-        return {
-          path: '/api/webhooks/whatsapp',
-          body: raw,
-          headers: { 'x-hub-signature-256': signature },
-        };
-      },
+      next: () => webhookRequest(webhook),
     },
     settings.durationS,
     [api.child],

@@ -13,6 +13,7 @@ import { ConversationModule } from '../modules/conversation/conversation.module'
 import { CustomerModule } from '../modules/customer/customer.module';
 import { EventsModule } from '../modules/events/events.module';
 import { InboundModule } from '../modules/inbound/inbound.module';
+import { LifecycleModule } from '../modules/lifecycle/lifecycle.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
 import { ObservabilityModule } from '../modules/observability/observability.module';
 
@@ -32,6 +33,7 @@ export class ApiModule {
         MessagingModule,
         InboundModule,
         EventsModule,
+        LifecycleModule,
         HealthModule,
         ObservabilityModule,
       ],

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, Repository } from 'typeorm';
 import type { JsonObject } from '../../platform/database/json';
+import { DomainError } from '../../platform/errors/domain-error';
 import { DEFAULT_PAGE_SIZE } from '../../platform/http/pagination';
 import { EventPage, ListEventsQuery, mapEvent } from './dto/event.dto';
 import { EventRecord } from './event-record.entity';
@@ -53,7 +54,13 @@ export class EventLog {
 
   async listEvents(query: ListEventsQuery): Promise<EventPage> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const after = query.after ?? (query.cursor ? Number(query.cursor) : 0);
+    const given = query.after ?? (query.cursor ? Number(query.cursor) : undefined);
+    // Without a position the reader asks for what there is, from the oldest kept event on.
+    if (given !== undefined) {
+      const oldestSeq = await this.oldestKeptSeq();
+      if (given < oldestSeq - 1) throw eventsPruned(oldestSeq);
+    }
+    const after = given ?? 0;
     const events = await this.readAfter(after, limit, query.conversation_id);
     return {
       data: events.map(mapEvent),
@@ -82,9 +89,25 @@ export class EventLog {
     return query.getMany();
   }
 
+  /** The first seq retention has not pruned (1 when nothing was). */
+  async oldestKeptSeq(): Promise<number> {
+    const [row] = await this.events.query(`SELECT pruned_through FROM event_retention`);
+    return Number(row?.pruned_through ?? 0) + 1;
+  }
+
   /** The highest seq handed out so far (0 for an empty log). */
   async lastSeq(): Promise<number> {
     const [row] = await this.events.query(`SELECT last_seq FROM event_sequence`);
     return Number(row?.last_seq ?? 0);
   }
+}
+
+/** A reader asked for events after a seq that retention already pruned: it would miss some. */
+export function eventsPruned(oldestSeq: number): DomainError {
+  return new DomainError(
+    'events_pruned',
+    `events up to seq ${oldestSeq - 1} were pruned (retention); start again from your own ` +
+      `records, then read ?after=${oldestSeq - 1}`,
+    { oldest_seq: oldestSeq },
+  );
 }

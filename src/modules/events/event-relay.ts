@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import type { Server, Socket } from 'socket.io';
 import { mapEvent } from './dto/event.dto';
-import { EventLog } from './event-log';
+import { EventLog, eventsPruned } from './event-log';
 import { EventSequencer } from './event-sequencer';
 import {
   EventHandshake,
@@ -143,6 +143,7 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
         this.resuming.push({ ...entry, ticks: entry.ticks + (ahead ? 1 : 0) });
         continue;
       }
+      await this.warnIfPruned(socket, entry.lastSeq);
       budget -= await this.replay(socket, entry.lastSeq);
       this.goLive(socket);
     }
@@ -173,6 +174,14 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
       this.logger.log({ socketId: socket.id, seq }, 'socket too far behind; sent resync');
     }
     return missed.length;
+  }
+
+  /** The socket still gets what is kept, but learns that what came before it is gone. */
+  private async warnIfPruned(socket: Socket, lastSeq: number): Promise<void> {
+    const oldestSeq = await this.log.oldestKeptSeq();
+    if (lastSeq >= oldestSeq - 1) return;
+    const error = eventsPruned(oldestSeq);
+    socket.emit('events_pruned', { error: error.code, ...error.details, message: error.message });
   }
 
   private goLive(socket: Socket): void {

@@ -40,6 +40,10 @@ function storeInboundSql(claim: string, input: string): string {
              SELECT 1 FROM messages stored
               WHERE stored.channel = input.channel
                 AND stored.provider_message_id = input.provider_message_id)
+       AND NOT EXISTS (
+             SELECT 1 FROM inbound_message_keys kept
+              WHERE kept.channel = input.channel
+                AND kept.provider_message_digest = sha256(convert_to(input.provider_message_id, 'UTF8')))
      ORDER BY input.channel, COALESCE(input.provider_message_id, input.message_id::text),
               input.position
   ),

@@ -43,7 +43,7 @@ export interface PendingMessage {
 const PENDING = `'queued', 'retrying', 'sending'`;
 
 interface TransitionOptions {
-  /** CTEs that run before the update, each followed by a comma. */
+  /** CTEs that run with the update, after the locking read `previous`, each followed by a comma. */
   ctes?: string;
   /** The statement's result columns (`changed` is the updated row). */
   returning: string;
@@ -67,8 +67,9 @@ function transition(
   from: string,
   { ctes = '', returning }: TransitionOptions,
 ): string {
-  return `WITH ${ctes}
+  return `WITH
      previous AS MATERIALIZED (SELECT status, direction FROM messages WHERE id = $1 FOR UPDATE),
+     ${ctes}
      changed AS (
        UPDATE messages SET ${set}, updated_at = now()
          FROM previous
@@ -89,10 +90,11 @@ function transition(
 function outcome(set: string, from = `'sending'`): string {
   return transition(set, from, {
     returning: 'id',
+    // From the locked row: a message erased while its send was in flight keeps no attempt.
     ctes: `attempt AS (
        INSERT INTO message_attempts
          (message_id, attempt, started_at, finished_at, outcome, http_status, error, duration_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $8, $7)
+       SELECT $1, $2, $3, $4, $5, $6, $8, $7 FROM previous
      ),`,
   });
 }

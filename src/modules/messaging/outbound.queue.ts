@@ -71,7 +71,7 @@ export class OutboundQueue {
       attempts: this.config.outbound.retryDelaysMs.length + 1,
       backoff: { type: OUTBOUND_BACKOFF },
       removeOnComplete: { age: 24 * 3600, count: 50_000 },
-      removeOnFail: { age: 7 * 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
     };
   }
 

@@ -67,6 +67,17 @@ export interface AppConfig {
   mail: MailConfig;
   emailWebhookSecret?: string;
   web: { sender?: WebConfig; secret?: string };
+  retention: RetentionConfig;
+}
+
+/** How long each kind of record is kept, in milliseconds; null = forever. */
+export interface RetentionConfig {
+  eventsMs: number | null;
+  inboundEventsMs: number | null;
+  webhookDeliveriesMs: number | null;
+  idempotencyMs: number | null;
+  messagesMs: number | null;
+  pruneIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -78,6 +89,8 @@ export class ConfigError extends Error {
 type Env = Record<string, string | undefined>;
 
 const MAIL_ENCRYPTIONS = ['tls', 'starttls', 'none'] as const;
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
 
 const DEFAULT_RATE_LIMITS: Record<Channel, number> = { whatsapp: 80, sms: 10, email: 20, web: 50 };
 
@@ -113,6 +126,17 @@ export function loadConfig(env: Env = process.env): AppConfig {
       problems.push(`${name} is not a valid URL`);
     }
     return raw;
+  };
+  /** A decimal period in `unitMs` units (tests use fractions of a day); 0 or unset = forever. */
+  const period = (name: string, fallback: number | null, unitMs: number): number | null => {
+    const raw = text(name);
+    if (raw === undefined) return fallback === null ? null : fallback * unitMs;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value < 0) {
+      problems.push(`${name} must be a number >= 0 (0 keeps forever), got "${raw}"`);
+      return null;
+    }
+    return value === 0 ? null : Math.max(1, Math.round(value * unitMs));
   };
   const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
     const raw = text(name)?.toLowerCase();
@@ -264,6 +288,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     mail,
     emailWebhookSecret: text('EMAIL_WEBHOOK_SECRET'),
     web: { sender: webSender, secret: webSecret },
+    retention: {
+      eventsMs: period('RETENTION_EVENTS_DAYS', 30, DAY_MS),
+      inboundEventsMs: period('RETENTION_INBOUND_EVENTS_DAYS', 30, DAY_MS),
+      webhookDeliveriesMs: period('RETENTION_WEBHOOK_DELIVERIES_DAYS', 30, DAY_MS),
+      idempotencyMs: period('RETENTION_IDEMPOTENCY_HOURS', 24, HOUR_MS),
+      messagesMs: period('RETENTION_MESSAGES_DAYS', null, DAY_MS),
+      pruneIntervalMs: integer('RETENTION_PRUNE_INTERVAL_MS', 60_000, 100),
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -12,12 +12,15 @@ export type DomainErrorCode =
   | 'whatsapp_window_closed'
   | 'unauthorized'
   | 'forbidden'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'events_pruned';
 
 export class DomainError extends Error {
   constructor(
     readonly code: DomainErrorCode,
     message: string,
+    /** Machine-readable fields the client needs to act, sent next to `message`. */
+    readonly details?: Record<string, string | number>,
   ) {
     super(message);
     this.name = 'DomainError';

@@ -16,6 +16,7 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   channel_mismatch: 422,
   idempotency_key_reused: 422,
   whatsapp_window_closed: 422,
+  events_pruned: 410,
 };
 
 const REASON: Record<number, string> = {
@@ -25,6 +26,7 @@ const REASON: Record<number, string> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   409: 'Conflict',
+  410: 'Gone',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Entity',
@@ -37,6 +39,7 @@ export interface ErrorBody {
   statusCode: number;
   error: string;
   message: string | string[];
+  [detail: string]: unknown;
 }
 
 const DATABASE_RETRY_AFTER_SECONDS = 5;
@@ -65,10 +68,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
   private toBody(exception: unknown): ErrorBody {
     if (exception instanceof DomainError) {
       const statusCode = STATUS_BY_CODE[exception.code];
-      const named = statusCode === 422 || exception.code === 'invalid_state';
+      const named = statusCode === 422 || statusCode === 410 || exception.code === 'invalid_state';
       return {
         statusCode,
         error: named ? exception.code : REASON[statusCode],
+        ...exception.details,
         message: exception.message,
       };
     }

@@ -1,0 +1,159 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, EntityManager } from 'typeorm';
+import { idFloorAt } from '../../platform/database/new-id';
+import { DomainError } from '../../platform/errors/domain-error';
+import type { Channel } from '../conversation/channel';
+import { EventLog } from '../events/event-log';
+import { OutboundQueue } from '../messaging/outbound.queue';
+import {
+  DELETE_CONVERSATIONS_AND_CUSTOMER,
+  DELETE_EVENTS,
+  DELETE_INBOUND_EVENTS,
+  FIND_EVENTS,
+  FIND_INBOUND_EVENTS,
+  LOCK_CONVERSATIONS,
+  LOCK_CUSTOMER,
+  LOCK_MESSAGES,
+} from './customer-erasure.sql';
+import type { ErasedCounts } from './dto/customer-data.dto';
+import { LINKED_DATA_STORES, LinkedDataStore, removeLinked } from './linked-data-stores';
+import { REMOVE_MESSAGES, RemovedMessages } from './remove-messages.sql';
+
+const PENDING_STATUSES = new Set(['queued', 'sending', 'retrying']);
+/** Identities shorter than this would match unrelated raw webhooks by accident. */
+const MIN_NEEDLE_LENGTH = 6;
+/** A webhook kept as failed and replayed later is older than the message it made. */
+const RAW_EVENT_LEAD_MS = 7 * 24 * 3_600_000;
+
+interface LockedCustomer {
+  id: string;
+  phone: string | null;
+  email: string | null;
+  external_id: string | null;
+  created_at: Date;
+}
+
+interface LockedMessage {
+  id: string;
+  channel: Channel;
+  status: string;
+  provider_message_id: string | null;
+  created_at: Date;
+}
+
+/**
+ * The right to erasure: one transaction removes the customer and everything stored about them,
+ * then leaves a single `customer.erased` event with nothing but their id. Rows are removed rather
+ * than blanked, so no column can be forgotten; the provider ids of their inbound messages stay
+ * as bare dedup keys (see remove-messages.sql.ts).
+ */
+@Injectable()
+export class CustomerErasureService {
+  private readonly logger = new Logger(CustomerErasureService.name);
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @Inject(LINKED_DATA_STORES) private readonly linkedStores: LinkedDataStore[],
+    private readonly eventLog: EventLog,
+    private readonly outboundQueue: OutboundQueue,
+  ) {}
+
+  async eraseCustomer(customerId: string): Promise<ErasedCounts> {
+    const { counts, pending } = await this.dataSource.transaction((manager) =>
+      this.eraseInTransaction(manager, customerId),
+    );
+    await this.removeJobs(pending);
+    this.logger.log({ customerId, erased: counts }, 'customer erased');
+    return counts;
+  }
+
+  private async eraseInTransaction(manager: EntityManager, customerId: string) {
+    const [customer] = (await manager.query(LOCK_CUSTOMER, [customerId])) as LockedCustomer[];
+    if (!customer) throw DomainError.notFound('customer', customerId);
+    const conversationIds = (
+      (await manager.query(LOCK_CONVERSATIONS, [customerId])) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
+    const messages = (await manager.query(LOCK_MESSAGES, [conversationIds])) as LockedMessage[];
+    const messageIds = messages.map((message) => message.id);
+
+    const attachments = await removeLinked(this.linkedStores, manager, 'messages', messageIds);
+    const [removed] = (await manager.query(REMOVE_MESSAGES, [messageIds])) as RemovedMessages[];
+    const inboundEvents = await this.eraseInboundEvents(manager, customer, messages, removed);
+    const eventIds = (
+      (await manager.query(FIND_EVENTS, [conversationIds, customerId])) as {
+        id: string;
+      }[]
+    ).map((row) => row.id);
+    const webhookDeliveries = await removeLinked(this.linkedStores, manager, 'events', eventIds);
+    const [events] = await manager.query(DELETE_EVENTS, [eventIds]);
+    const [conversations] = await manager.query(DELETE_CONVERSATIONS_AND_CUSTOMER, [customerId]);
+    await this.eventLog.append(manager, {
+      type: 'customer.erased',
+      conversationId: null,
+      data: { customer_id: customerId },
+    });
+    const counts: ErasedCounts = {
+      conversations: conversations.removed,
+      messages: removed.messages,
+      attachments,
+      receipts: removed.receipts,
+      inbound_events: inboundEvents,
+      events: events.removed,
+      webhook_deliveries: webhookDeliveries,
+    };
+    return {
+      counts,
+      pending: messages.filter((message) => PENDING_STATUSES.has(message.status)),
+    };
+  }
+
+  private async eraseInboundEvents(
+    manager: EntityManager,
+    customer: LockedCustomer,
+    messages: LockedMessage[],
+    removed: RemovedMessages,
+  ): Promise<number> {
+    const providerIds = messages
+      .map((message) => message.provider_message_id)
+      .filter((id): id is string => !!id && id.length >= MIN_NEEDLE_LENGTH);
+    const identities = [
+      customer.phone,
+      customer.phone?.replace(/^\+/, ''),
+      customer.email,
+      customer.external_id?.toLowerCase(),
+    ].filter((value): value is string => !!value && value.length >= MIN_NEEDLE_LENGTH);
+    const firstTrace = Math.min(
+      customer.created_at.getTime(),
+      ...messages.map((message) => message.created_at.getTime()),
+    );
+    const found = (await manager.query(FIND_INBOUND_EVENTS, [
+      providerIds,
+      identities,
+      idFloorAt(new Date(firstTrace - RAW_EVENT_LEAD_MS)),
+      removed.receipt_sources,
+    ])) as { id: string }[];
+    if (found.length === 0) return 0;
+    const [row] = await manager.query(DELETE_INBOUND_EVENTS, [found.map((event) => event.id)]);
+    return row.removed as number;
+  }
+
+  /**
+   * Their rows are gone, so a job left behind would find nothing to send; removing the jobs also
+   * clears them from Redis. A job being processed right now is locked and stays until it ends.
+   */
+  private async removeJobs(pending: LockedMessage[]): Promise<void> {
+    for (const message of pending) {
+      try {
+        await this.outboundQueue.queueFor(message.channel).remove(message.id);
+      } catch (error) {
+        this.logger.warn(
+          { messageId: message.id, reason: (error as Error).message },
+          'could not remove the job of an erased message; it will find nothing to send',
+        );
+      }
+    }
+  }
+}

@@ -1,0 +1,19 @@
+import { Module } from '@nestjs/common';
+import { EventLogModule } from '../events/event-log.module';
+import { MessagingModule } from '../messaging/messaging.module';
+import { CustomerDataController } from './customer-data.controller';
+import { CustomerErasureService } from './customer-erasure.service';
+import { CustomerExportService } from './customer-export.service';
+import { LINKED_DATA_STORES } from './linked-data-stores';
+
+/** API: a customer's export and erasure, across every module's tables. */
+@Module({
+  imports: [EventLogModule, MessagingModule],
+  controllers: [CustomerDataController],
+  providers: [
+    CustomerErasureService,
+    CustomerExportService,
+    { provide: LINKED_DATA_STORES, useValue: [] },
+  ],
+})
+export class LifecycleModule {}

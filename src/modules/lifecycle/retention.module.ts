@@ -1,0 +1,9 @@
+import { Module } from '@nestjs/common';
+import { LINKED_DATA_STORES } from './linked-data-stores';
+import { RetentionPruner } from './retention-pruner';
+
+/** Worker only: the retention pruner. */
+@Module({
+  providers: [RetentionPruner, { provide: LINKED_DATA_STORES, useValue: [] }],
+})
+export class RetentionModule {}
