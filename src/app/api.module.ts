@@ -15,6 +15,7 @@ import { EventsModule } from '../modules/events/events.module';
 import { InboundModule } from '../modules/inbound/inbound.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
 import { ObservabilityModule } from '../modules/observability/observability.module';
+import { WebhooksModule } from '../modules/webhooks/webhooks.module';
 
 /** The HTTP process: REST API and webhooks. It only produces jobs; the worker consumes them. */
 @Module({})
@@ -34,6 +35,7 @@ export class ApiModule {
         EventsModule,
         HealthModule,
         ObservabilityModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -7,8 +7,9 @@ import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
 import { WorkerMetricsServer } from '../platform/metrics/worker-metrics.server';
 import { DeliveryModule } from '../modules/delivery/delivery.module';
+import { WebhookDispatchModule } from '../modules/webhooks/webhook-dispatch.module';
 
-/** The worker process: no HTTP server, only the outbound queue consumers and the sweeper. */
+/** The worker process: no HTTP server, the outbound queue consumers, the sweeper and the webhook dispatcher. */
 @Module({})
 export class WorkerModule {
   static forConfig(config: AppConfig): DynamicModule {
@@ -20,6 +21,7 @@ export class WorkerModule {
         MetricsModule.forProcess('worker'),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
         DeliveryModule,
+        WebhookDispatchModule,
       ],
       providers: [WorkerMetricsServer],
     };

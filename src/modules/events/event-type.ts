@@ -5,6 +5,7 @@ export const EVENT_TYPES = [
   'conversation.created',
   'conversation.updated',
   'customer.created',
+  'webhook_endpoint.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];
