@@ -88,13 +88,17 @@ export class WebhookDeliveryLedger {
    * a slow endpoint holds a few slots, never all of them.
    */
   async claimDue(limit: number, endpointCap: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.dataSource.query(
+    // An UPDATE through TypeORM's query() answers [rows, affected count].
+    const [rows] = await this.dataSource.query(
       `WITH due AS (
          SELECT d.id, d.endpoint_id, d.event_id, d.seq, d.next_attempt_at, e.ordered
            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
           WHERE d.status = 'pending' AND d.next_attempt_at <= now()
             AND (d.leased_until IS NULL OR d.leased_until <= now())
             AND e.status = 'enabled' AND e.deleted_at IS NULL
+            AND (NOT e.ordered OR d.seq = (
+                  SELECT min(p.seq) FROM webhook_deliveries p
+                   WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'))
           ORDER BY d.next_attempt_at LIMIT 1000),
        busy AS (
          SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
@@ -109,9 +113,6 @@ export class WebhookDeliveryLedger {
          SELECT ranked.id, ranked.endpoint_id, ranked.event_id
            FROM ranked LEFT JOIN busy USING (endpoint_id)
           WHERE ranked.rank + COALESCE(busy.n, 0) <= CASE WHEN ranked.ordered THEN 1 ELSE $2 END
-            AND (NOT ranked.ordered OR ranked.seq = (
-                  SELECT min(p.seq) FROM webhook_deliveries p
-                   WHERE p.endpoint_id = ranked.endpoint_id AND p.status = 'pending'))
           ORDER BY ranked.next_attempt_at LIMIT $1)
        UPDATE webhook_deliveries d
           SET leased_until = now() + $3 * interval '1 millisecond',
@@ -200,7 +201,7 @@ export class WebhookDeliveryLedger {
 
   /** Notes a failure; returns since when the endpoint has been failing without a success. */
   async markEndpointFailing(endpointId: string): Promise<Date> {
-    const [row] = await this.dataSource.query(
+    const [[row]] = await this.dataSource.query(
       `UPDATE webhook_endpoints SET failing_since = COALESCE(failing_since, now())
         WHERE id = $1 RETURNING failing_since`,
       [endpointId],
@@ -214,7 +215,7 @@ export class WebhookDeliveryLedger {
    */
   async disableEndpoint(endpointId: string, reason: string): Promise<boolean> {
     return this.dataSource.transaction(async (manager) => {
-      const changed = await manager.query(
+      const [changed] = await manager.query(
         `UPDATE webhook_endpoints
             SET status = 'disabled', disabled_reason = $2, updated_at = now()
           WHERE id = $1 AND status = 'enabled' AND deleted_at IS NULL

@@ -1,4 +1,4 @@
-import { nextRetryDelayMs, RETRY_JITTER } from './webhook-retry-schedule';
+import { MAX_RETRY_AFTER_MS, nextRetryDelayMs, RETRY_JITTER } from './webhook-retry-schedule';
 
 const SVIX = [5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000];
 
@@ -27,9 +27,9 @@ describe('nextRetryDelayMs', () => {
     expect(nextRetryDelayMs([], 1)).toBeNull();
   });
 
-  it('never retries before a Retry-After, capped at the longest delay', () => {
+  it('never retries before a Retry-After, capped at a day', () => {
     expect(nextRetryDelayMs(SVIX, 1, 60_000, () => 0.5)).toBe(60_000);
     expect(nextRetryDelayMs(SVIX, 1, 1_000, () => 0.5)).toBe(5_000);
-    expect(nextRetryDelayMs([1_000, 2_000], 1, 10 ** 9, () => 0.5)).toBe(2_000);
+    expect(nextRetryDelayMs([1_000, 2_000], 1, 10 ** 12, () => 0.5)).toBe(MAX_RETRY_AFTER_MS);
   });
 });
