@@ -4,7 +4,6 @@ import {
   ApiCreatedResponse,
   ApiNoContentResponse,
   ApiOkResponse,
-  ApiTags,
 } from '@nestjs/swagger';
 import { IdParam } from '../../platform/http/id-param';
 import { ListOf, Page, PageOf, PageQuery } from '../../platform/http/pagination';
@@ -27,7 +26,6 @@ import {
 } from './dto/webhook-endpoint.dto';
 import { WebhookEndpointService } from './webhook-endpoint.service';
 
-@ApiTags('webhooks')
 @Controller('api')
 export class WebhookEndpointController {
   constructor(private readonly webhooks: WebhookEndpointService) {}
