@@ -3,15 +3,18 @@ import { closeDb, sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import { testEnv } from './support/test-env';
 import { waitFor } from './support/wait-for';
-import { answer, startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
+import {
+  answer,
+  startWebhookReceiver,
+  WEBHOOK_TEST_ENV,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 import { startWorker, WorkerHarness } from './support/worker-harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const WEBHOOK_ENV = {
-  EVENT_WEBHOOK_RETRY_DELAYS_MS: '300,300,300',
-  EVENT_WEBHOOK_TIMEOUT_MS: '2000',
-  EVENT_WEBHOOK_POLL_INTERVAL_MS: '50',
+  ...WEBHOOK_TEST_ENV,
   // 5.4 s: long enough for the retry tests to recover first, short enough to wait for.
   EVENT_WEBHOOK_DISABLE_AFTER_HOURS: '0.0015',
 };

@@ -5,17 +5,14 @@ import { startOutboundStack } from './support/outbound-stack';
 import { PrivateRedis } from './support/private-redis';
 import { testEnv } from './support/test-env';
 import { waitFor } from './support/wait-for';
-import { startWebhookReceiver, WebhookReceiver } from './support/webhook-receiver';
+import {
+  startWebhookReceiver,
+  WEBHOOK_TEST_ENV,
+  WebhookReceiver,
+} from './support/webhook-receiver';
 import { startWorker, WorkerHarness } from './support/worker-harness';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const WEBHOOK_ENV = {
-  EVENT_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-  EVENT_WEBHOOK_RETRY_DELAYS_MS: '300,300,300',
-  EVENT_WEBHOOK_TIMEOUT_MS: '2000',
-  EVENT_WEBHOOK_POLL_INTERVAL_MS: '50',
-};
 
 async function registerEndpoint(
   api: ApiHarness,
@@ -58,7 +55,7 @@ describe('Outgoing webhooks under faults', () => {
   afterAll(() => closeDb());
 
   it('a worker killed mid-fan-out loses no event: every one reaches every endpoint', async () => {
-    const env = testEnv(WEBHOOK_ENV);
+    const env = testEnv(WEBHOOK_TEST_ENV);
     api = await startApi(env);
     const endpoints = 3;
     const events = 300;
@@ -112,7 +109,7 @@ describe('Outgoing webhooks under faults', () => {
 
   it('Redis down: webhooks keep flowing; a rate-limited endpoint waits and catches up', async () => {
     redis = await PrivateRedis.start();
-    const env = testEnv({ ...WEBHOOK_ENV, REDIS_URL: redis.url });
+    const env = testEnv({ ...WEBHOOK_TEST_ENV, REDIS_URL: redis.url });
     api = await startApi(env);
     const [free, limited] = [await startWebhookReceiver(), await startWebhookReceiver()];
     receivers.push(free, limited);
@@ -143,7 +140,10 @@ describe('Outgoing webhooks under faults', () => {
   });
 
   it('a slow endpoint delays neither message delivery nor a fast endpoint', async () => {
-    const stack = await startOutboundStack({ ...WEBHOOK_ENV, EVENT_WEBHOOK_TIMEOUT_MS: '5000' });
+    const stack = await startOutboundStack({
+      ...WEBHOOK_TEST_ENV,
+      EVENT_WEBHOOK_TIMEOUT_MS: '5000',
+    });
     try {
       const holdMs = 15_000;
       const slow = await startWebhookReceiver((res) => {

@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import type { DeliverResult, DrainResult } from '../scenarios/deliver';
 import type { EndToEndResult, EndToEndRun } from '../scenarios/end-to-end';
+import type { FanOutResult } from '../scenarios/fan-out';
 import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
 import type { LoadResult } from './load';
@@ -15,6 +16,7 @@ export interface Results {
   deliver?: DeliverResult;
   e2e?: EndToEndResult;
   growth?: GrowthResult;
+  fanout?: FanOutResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -45,7 +47,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth } = results;
+  const { accept, ingest, deliver, e2e, growth, fanout } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -114,6 +116,24 @@ export function summaryTable(results: Results): string {
         verdict(growthRatio <= 1.2 && large[key].bad === 0),
       ]);
     }
+  }
+  if (fanout) {
+    rows.push([
+      `6. Webhook fan-out to ${fanout.endpoints} endpoints (replay)`,
+      `${int(fanout.productPerSecond)} deliveries/s (${int(fanout.deliveries)})`,
+      `${int(fanout.barePerSecond)} posts/s`,
+      ratio(fanout.ratio),
+      '≥ 0.80',
+      verdict(fanout.ratio >= 0.8),
+    ]);
+    rows.push([
+      `6. Webhook latency, status change → webhook at ${int(fanout.messages)} messages`,
+      `p50 ${ms(fanout.latencyP50Ms)}, p99 ${ms(fanout.latencyP99Ms)}`,
+      '—',
+      '—',
+      'reported',
+      `${int(fanout.events)} events`,
+    ]);
   }
   return [
     '| scenario | product | bare baseline (same run) | ratio | target | verdict |',

@@ -71,13 +71,16 @@ export interface Api {
   url: string;
 }
 
-export async function startApi(standIn: StandIn): Promise<Api> {
+export async function startApi(
+  standIn: StandIn,
+  extraEnv: Record<string, string> = {},
+): Promise<Api> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startChild({
     name: 'api',
     args: [join(settings.buildDir, 'main.js')],
-    env: productEnv(standIn, port),
+    env: { ...productEnv(standIn, port), ...extraEnv },
     profile: settings.profile,
     ready: async () => {
       const response = await fetch(`${url}/api/conversations?limit=1`, {
@@ -89,11 +92,15 @@ export async function startApi(standIn: StandIn): Promise<Api> {
   return { child, url };
 }
 
-export async function startWorker(standIn: StandIn, index = 0): Promise<Child> {
+export async function startWorker(
+  standIn: StandIn,
+  index = 0,
+  extraEnv: Record<string, string> = {},
+): Promise<Child> {
   return startChild({
     name: `worker-${index}`,
     args: [join(settings.buildDir, 'worker.js')],
-    env: productEnv(standIn),
+    env: { ...productEnv(standIn), ...extraEnv },
     profile: settings.profile,
     readyText: 'worker started',
   });

@@ -2,6 +2,14 @@ import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 
+/** Webhook settings of the e2e tests: loopback allowed, retries and polls in milliseconds. */
+export const WEBHOOK_TEST_ENV = {
+  EVENT_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  EVENT_WEBHOOK_RETRY_DELAYS_MS: '300,300,300',
+  EVENT_WEBHOOK_TIMEOUT_MS: '2000',
+  EVENT_WEBHOOK_POLL_INTERVAL_MS: '50',
+};
+
 export interface ReceivedWebhook {
   headers: http.IncomingHttpHeaders;
   raw: string;

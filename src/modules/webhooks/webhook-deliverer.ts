@@ -66,8 +66,8 @@ export class WebhookDeliverer implements OnModuleDestroy {
       delivery,
       attempt,
       delay === null
-        ? { status: 'failed', error: attempt.error }
-        : { status: 'pending', nextAttemptAt: new Date(Date.now() + delay), error: attempt.error },
+        ? { status: 'failed' }
+        : { status: 'pending', nextAttemptAt: new Date(Date.now() + delay) },
     );
     // A test event says how the endpoint answers; it does not count towards disabling it.
     if (delivery.origin === 'test') return attempt;

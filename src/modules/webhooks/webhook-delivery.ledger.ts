@@ -30,6 +30,23 @@ export interface AttemptRecord {
   error?: string;
 }
 
+export interface DeliveryState {
+  status: 'pending' | 'succeeded' | 'failed';
+  nextAttemptAt?: Date;
+}
+
+interface PendingOutcome {
+  delivery: ClaimedDelivery;
+  attempt: AttemptRecord;
+  outcome: DeliveryState;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+/** Outcomes written per statement at most, and how long the first of a batch waits for others. */
+const OUTCOME_BATCH = 100;
+const OUTCOME_FLUSH_MS = 2;
+
 /** The payload `{id, seq, type, created_at, conversation_id, data}`, built where the data is. */
 const EVENT_BODY_SQL = `json_build_object('id', 'evt_' || ev.seq, 'seq', ev.seq, 'type', ev.type,
   'created_at', ${isoTimestampSql('ev.created_at')}, 'conversation_id', ev.conversation_id,
@@ -42,6 +59,9 @@ const EVENT_BODY_SQL = `json_build_object('id', 'evt_' || ev.seq, 'seq', ev.seq,
  */
 @Injectable()
 export class WebhookDeliveryLedger {
+  private outcomes: PendingOutcome[] = [];
+  private flushTimer?: NodeJS.Timeout;
+
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly eventLog: EventLog,
@@ -90,30 +110,31 @@ export class WebhookDeliveryLedger {
   async claimDue(limit: number, endpointCap: number, leaseMs: number): Promise<ClaimedDelivery[]> {
     // An UPDATE through TypeORM's query() answers [rows, affected count].
     const [rows] = await this.dataSource.query(
-      `WITH due AS (
-         SELECT d.id, d.endpoint_id, d.event_id, d.seq, d.next_attempt_at, e.ordered
-           FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id
-          WHERE d.status = 'pending' AND d.next_attempt_at <= now()
-            AND (d.leased_until IS NULL OR d.leased_until <= now())
-            AND e.status = 'enabled' AND e.deleted_at IS NULL
-            AND (NOT e.ordered OR d.seq = (
-                  SELECT min(p.seq) FROM webhook_deliveries p
-                   WHERE p.endpoint_id = d.endpoint_id AND p.status = 'pending'))
-          ORDER BY d.next_attempt_at LIMIT 1000),
-       busy AS (
-         SELECT endpoint_id, count(*) AS n FROM webhook_deliveries
-          WHERE status = 'pending' AND leased_until > now()
-            AND endpoint_id IN (SELECT endpoint_id FROM due)
-          GROUP BY endpoint_id),
-       ranked AS (
-         SELECT due.*, row_number() OVER (PARTITION BY due.endpoint_id
-                                          ORDER BY due.next_attempt_at, due.seq) AS rank
-           FROM due),
+      `WITH endpoint AS (
+         SELECT e.id, e.ordered,
+                CASE WHEN e.ordered THEN 1 ELSE $2 END - (
+                  SELECT count(*) FROM webhook_deliveries b
+                   WHERE b.endpoint_id = e.id AND b.status = 'pending'
+                     AND b.leased_until IS NOT NULL AND b.leased_until > now()) AS free
+           FROM webhook_endpoints e
+          WHERE e.status = 'enabled' AND e.deleted_at IS NULL),
+       -- Per endpoint, so that one endpoint's backlog can never crowd out the others.
+       candidate AS (
+         SELECT due.id, due.endpoint_id, due.event_id, due.next_attempt_at
+           FROM endpoint
+           CROSS JOIN LATERAL (
+             SELECT d.id, d.endpoint_id, d.event_id, d.next_attempt_at
+               FROM webhook_deliveries d
+              WHERE d.endpoint_id = endpoint.id AND d.status = 'pending'
+                AND d.next_attempt_at <= now()
+                AND (d.leased_until IS NULL OR d.leased_until <= now())
+                AND (NOT endpoint.ordered OR d.seq = (
+                      SELECT min(p.seq) FROM webhook_deliveries p
+                       WHERE p.endpoint_id = endpoint.id AND p.status = 'pending'))
+              ORDER BY d.next_attempt_at
+              LIMIT GREATEST(endpoint.free, 0)) AS due),
        picked AS (
-         SELECT ranked.id, ranked.endpoint_id, ranked.event_id
-           FROM ranked LEFT JOIN busy USING (endpoint_id)
-          WHERE ranked.rank + COALESCE(busy.n, 0) <= CASE WHEN ranked.ordered THEN 1 ELSE $2 END
-          ORDER BY ranked.next_attempt_at LIMIT $1)
+         SELECT * FROM candidate ORDER BY next_attempt_at LIMIT $1)
        UPDATE webhook_deliveries d
           SET leased_until = now() + $3 * interval '1 millisecond',
               attempt_count = d.attempt_count + 1, round_attempts = d.round_attempts + 1,
@@ -158,37 +179,73 @@ export class WebhookDeliveryLedger {
   }
 
   /**
-   * Keeps the try and the delivery's new state in one statement. Guarded by the attempt number:
-   * a worker whose lease ran out (and whose delivery another worker took over) changes nothing.
+   * Keeps the try and the delivery's new state. Tries finishing together are written in one
+   * statement (see flushOutcomes); each caller still waits for its own row to be written.
    */
-  async recordAttempt(
+  recordAttempt(
     delivery: ClaimedDelivery,
     attempt: AttemptRecord,
-    outcome: { status: 'pending' | 'succeeded' | 'failed'; nextAttemptAt?: Date; error?: string },
+    outcome: DeliveryState,
   ): Promise<void> {
-    await this.dataSource.query(
-      `WITH attempt AS (
-         INSERT INTO webhook_delivery_attempts
-                (delivery_id, attempt, started_at, duration_ms, response_status, response_body, error)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
-         ON CONFLICT DO NOTHING)
-       UPDATE webhook_deliveries
-          SET status = $8, next_attempt_at = COALESCE($9, next_attempt_at), leased_until = NULL,
-              last_response_status = $5, last_error = $10, updated_at = now()
-        WHERE id = $1 AND attempt_count = $2`,
-      [
-        delivery.id,
-        delivery.attempt,
-        attempt.startedAt,
-        attempt.durationMs,
-        attempt.responseStatus ?? null,
-        attempt.responseBody ?? null,
-        attempt.error ?? null,
-        outcome.status,
-        outcome.nextAttemptAt ?? null,
-        outcome.error ?? null,
-      ],
-    );
+    return new Promise((resolve, reject) => {
+      this.outcomes.push({ delivery, attempt, outcome, resolve, reject });
+      if (this.outcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
+      else this.flushTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_FLUSH_MS);
+    });
+  }
+
+  /**
+   * One statement for a batch of tries: the attempt rows and the deliveries' new states. Guarded
+   * by the attempt number: a worker whose lease ran out (and whose delivery another worker took
+   * over) changes nothing. Committed without waiting for the WAL flush: should Postgres crash
+   * and lose the last few outcomes, those deliveries are simply sent again (same webhook-id),
+   * which at-least-once already allows; nothing can be lost that way.
+   */
+  private async flushOutcomes(): Promise<void> {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const batch = this.outcomes.splice(0);
+    if (batch.length === 0) return;
+    const column = <T>(pick: (item: PendingOutcome) => T) => batch.map(pick);
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query(`SET LOCAL synchronous_commit = off`);
+        await manager.query(
+          `WITH outcome AS (
+             SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[],
+                                  $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+                    AS t(id, attempt, started_at, duration_ms, response_status, response_body,
+                         error, status, next_attempt_at)),
+           attempt AS (
+             INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at,
+                    duration_ms, response_status, response_body, error)
+             SELECT id, attempt, started_at, duration_ms, response_status, response_body, error
+               FROM outcome
+             ON CONFLICT DO NOTHING)
+           UPDATE webhook_deliveries d
+              SET status = outcome.status,
+                  next_attempt_at = COALESCE(outcome.next_attempt_at, d.next_attempt_at),
+                  leased_until = NULL, last_response_status = outcome.response_status,
+                  last_error = outcome.error, updated_at = now()
+             FROM outcome
+            WHERE d.id = outcome.id AND d.attempt_count = outcome.attempt`,
+          [
+            column((item) => item.delivery.id),
+            column((item) => item.delivery.attempt),
+            column((item) => item.attempt.startedAt),
+            column((item) => item.attempt.durationMs),
+            column((item) => item.attempt.responseStatus ?? null),
+            column((item) => item.attempt.responseBody ?? null),
+            column((item) => item.attempt.error ?? null),
+            column((item) => item.outcome.status),
+            column((item) => item.outcome.nextAttemptAt ?? null),
+          ],
+        );
+      });
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error as Error);
+    }
   }
 
   async markEndpointHealthy(endpointId: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import {
   ArrayMinSize,
   IsArray,
@@ -59,33 +59,10 @@ export class CreateWebhookEndpointDto {
   metadata?: JsonObject;
 }
 
-export class UpdateWebhookEndpointDto {
-  @ApiPropertyOptional({ maxLength: 2000 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(2000)
-  url?: string;
-
-  @ApiPropertyOptional({ enum: [...EVENT_TYPES], isArray: true, nullable: true })
-  @IsOptional()
-  @IsArray()
-  @ArrayMinSize(1)
-  @IsIn([...EVENT_TYPES], { each: true, message: `event_types must be among ${EVENT_TYPES}` })
-  event_types?: string[];
-
-  @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
-  @IsString()
-  @MaxLength(500)
-  description?: string;
-
-  @ApiPropertyOptional({ minimum: 1, maximum: 10000 })
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(10000)
-  rate_limit_per_second?: number;
-
+/** `ordered` and `metadata` are chosen at creation; everything else may change. */
+export class UpdateWebhookEndpointDto extends PartialType(
+  OmitType(CreateWebhookEndpointDto, ['ordered', 'metadata'] as const),
+) {
   @ApiPropertyOptional({ enum: WEBHOOK_ENDPOINT_STATUSES })
   @IsOptional()
   @IsIn([...WEBHOOK_ENDPOINT_STATUSES])

@@ -76,9 +76,14 @@ export class OutgoingWebhooks1764547200000 implements MigrationInterface {
       `CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_id)
          WHERE origin = 'event'`,
     );
+    // The claim: each endpoint's due deliveries, and how many it has in flight.
     await queryRunner.query(
-      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at)
+      `CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at)
          WHERE status = 'pending'`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX webhook_deliveries_leased ON webhook_deliveries (endpoint_id)
+         WHERE status = 'pending' AND leased_until IS NOT NULL`,
     );
     await queryRunner.query(
       `CREATE INDEX webhook_deliveries_pending_seq ON webhook_deliveries (endpoint_id, seq)
