@@ -152,8 +152,21 @@ describe('Outgoing webhooks under faults', () => {
       });
       const fast = await startWebhookReceiver();
       receivers.push(slow, fast);
-      await registerEndpoint(stack.api, slow.url);
+      const slowEndpoint = await registerEndpoint(stack.api, slow.url);
       await registerEndpoint(stack.api, fast.url);
+      // A backlog far beyond one claim's worth, all due before anything the fast one gets.
+      await createCustomer(stack.api);
+      await waitFor(
+        async () => (await sql(`SELECT 1 FROM events WHERE seq IS NOT NULL LIMIT 1`)).length > 0,
+        'a numbered event',
+      );
+      await sql(
+        `INSERT INTO webhook_deliveries (endpoint_id, origin, event_id, seq, type, next_attempt_at)
+         SELECT $1, 'replay', ev.id, ev.seq, ev.type, now() - interval '1 hour'
+           FROM (SELECT id, seq, type FROM events WHERE seq IS NOT NULL ORDER BY seq LIMIT 1) ev,
+                generate_series(1, 3000)`,
+        [slowEndpoint.id],
+      );
 
       const conversation = await createConversation(stack.api, 'web');
       const sendLatencies: number[] = [];

@@ -142,7 +142,7 @@ export function summaryTable(results: Results): string {
   ].join('\n');
 }
 
-const APP_PROCESSES = /^(api|bare-api|bare-worker|worker-\d+)$/;
+const APP_PROCESSES = /^(api|bare-api|bare-worker|bare-webhook-worker|worker-\d+)$/;
 
 function cpuRow(label: string, units: number, unit: string, cpu?: Record<string, number>): string {
   if (!cpu || units === 0) return `| ${label} | — | | | | | | | |`;
@@ -161,7 +161,7 @@ function cpuRow(label: string, units: number, unit: string, cpu?: Record<string,
 /** CPU milliseconds per request or message, by part of the box, from /proc. */
 export function cpuTable(results: Results): string {
   const rows: string[] = [];
-  const { accept, ingest, deliver } = results;
+  const { accept, ingest, deliver, fanout } = results;
   if (accept) {
     rows.push(cpuRow('accept, bare', accept.bare.ok, 'req', accept.bare.cpu));
     rows.push(cpuRow('accept, product', accept.product.ok, 'req', accept.product.cpu));
@@ -174,6 +174,24 @@ export function cpuTable(results: Results): string {
     rows.push(cpuRow('deliver, bare', deliver.bare.messages, 'msg', deliver.bare.cpu));
     rows.push(cpuRow('deliver, one worker', deliver.one.messages, 'msg', deliver.one.cpu));
     rows.push(cpuRow('deliver, two workers', deliver.two.messages, 'msg', deliver.two.cpu));
+  }
+  if (fanout) {
+    // The webhook receivers play the stand-in's part in this scenario.
+    const receiversAsStandIn = (cpu: Record<string, number>) => ({
+      ...cpu,
+      'stand-in': (cpu['stand-in'] ?? 0) + (cpu.receivers ?? 0),
+    });
+    rows.push(
+      cpuRow('fan-out, bare', fanout.deliveries, 'posts', receiversAsStandIn(fanout.bareCpu)),
+    );
+    rows.push(
+      cpuRow(
+        'fan-out, one worker',
+        fanout.deliveries,
+        'deliveries',
+        receiversAsStandIn(fanout.productCpu),
+      ),
+    );
   }
   if (rows.length === 0) return '';
   return [

@@ -10,7 +10,8 @@ import {
   PoolConversation,
   resetDatabase,
 } from '../lib/data';
-import { Child, sleep, startChild, waitFor } from '../lib/processes';
+import { cpuBetween, cpuSnapshot } from '../lib/cpu';
+import { Child, runningChildren, sleep, startChild, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
 import { productEnv, StandIn, startApi, startWorker } from '../lib/stack';
 import { authHeaders } from './http-load';
@@ -28,11 +29,18 @@ export interface FanOutResult {
   productPerSecond: number;
   barePerSecond: number;
   ratio: number;
+  /** CPU seconds per part of the box during each throughput run (see cpu.ts). */
+  productCpu: Record<string, number>;
+  bareCpu: Record<string, number>;
 }
 
 const ENDPOINTS = 10;
-/** Messages per second offered in the latency phase: well inside what the webhooks keep up with. */
-const PACED_MESSAGES_PER_SECOND = 25;
+/**
+ * Messages per second offered in the latency phase (x 2 status changes x 10 endpoints = 100
+ * deliveries/s): well inside what the webhooks keep up with, so the figure is the added
+ * latency, not a backlog's.
+ */
+const PACED_MESSAGES_PER_SECOND = 5;
 
 interface Receivers {
   child: Child;
@@ -84,9 +92,8 @@ async function sendPaced(
   });
   const options = new OutboundQueue(loadConfig(productEnv(standIn)), q, q, q, q);
   try {
-    const perTick = Math.max(1, Math.round(PACED_MESSAGES_PER_SECOND / 10));
-    for (let sent = 0; sent < messages; sent += perTick) {
-      const ids = await insertQueuedMessages(conversations, Math.min(perTick, messages - sent));
+    for (let sent = 0; sent < messages; sent++) {
+      const ids = await insertQueuedMessages(conversations, 1);
       await q.addBulk(
         ids.map((id) => ({
           name: SEND_MESSAGE_JOB,
@@ -94,14 +101,17 @@ async function sendPaced(
           opts: options.jobOptions({ id, channel: 'whatsapp', priority: 'normal' }),
         })),
       );
-      await sleep(100);
+      await sleep(1000 / PACED_MESSAGES_PER_SECOND);
     }
   } finally {
     await q.close();
   }
 }
 
-async function bareDrain(receivers: Receivers, deliveries: number): Promise<number> {
+async function bareDrain(
+  receivers: Receivers,
+  deliveries: number,
+): Promise<{ perSecond: number; cpu: Record<string, number> }> {
   const q = new Queue('bare-webhooks', {
     connection: redisConnection(settings.redisUrl),
     prefix: settings.queuePrefix,
@@ -135,6 +145,7 @@ async function bareDrain(receivers: Receivers, deliveries: number): Promise<numb
     },
   });
   try {
+    const cpuBefore = cpuSnapshot();
     const startedAt = performance.now();
     await q.resume();
     await waitFor(
@@ -146,7 +157,8 @@ async function bareDrain(receivers: Receivers, deliveries: number): Promise<numb
       Math.max(180_000, deliveries * 20),
       50,
     );
-    return deliveries / ((performance.now() - startedAt) / 1000);
+    const perSecond = deliveries / ((performance.now() - startedAt) / 1000);
+    return { perSecond, cpu: cpuBetween(cpuBefore, cpuSnapshot(), runningChildren()) };
   } finally {
     await worker.stop();
     await q.obliterate({ force: true });
@@ -173,7 +185,7 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
   };
   const api = await startApi(standIn, webhookEnv);
   const worker = await startWorker(standIn, 0, webhookEnv);
-  let result: Omit<FanOutResult, 'barePerSecond' | 'ratio'>;
+  let result: Omit<FanOutResult, 'barePerSecond' | 'ratio' | 'bareCpu'>;
   try {
     const endpointIds: string[] = [];
     for (const url of receivers.urls) {
@@ -186,7 +198,7 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
       endpointIds.push(((await response.json()) as { id: string }).id);
     }
 
-    const messages = Math.max(100, Math.round(settings.messages / 20));
+    const messages = Math.max(100, Math.round(settings.messages / 40));
     await sendPaced(standIn, conversations, messages);
     await waitFor(
       'every paced message sent and its webhooks delivered',
@@ -207,6 +219,7 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
 
     await receivers.ask('reset');
     const deliveries = events * ENDPOINTS;
+    const cpuBefore = cpuSnapshot();
     const startedAt = performance.now();
     for (const id of endpointIds) {
       await fetch(`${api.url}/api/webhook-endpoints/${id}/replay`, {
@@ -222,6 +235,7 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
       50,
     );
     const seconds = (performance.now() - startedAt) / 1000;
+    const productCpu = cpuBetween(cpuBefore, cpuSnapshot(), runningChildren());
     const { received } = await receivers.ask<{ received: number }>('stats');
     if (received < deliveries) throw new Error(`only ${received} of ${deliveries} received`);
     result = {
@@ -232,6 +246,7 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
       latencyP99Ms: percentile(lags, 0.99),
       deliveries,
       productPerSecond: deliveries / seconds,
+      productCpu,
     };
   } finally {
     await worker.stop();
@@ -239,8 +254,13 @@ export async function runFanOut(standIn: StandIn): Promise<FanOutResult> {
   }
   await receivers.ask('reset');
   try {
-    const barePerSecond = await bareDrain(receivers, result.deliveries);
-    return { ...result, barePerSecond, ratio: result.productPerSecond / barePerSecond };
+    const bare = await bareDrain(receivers, result.deliveries);
+    return {
+      ...result,
+      barePerSecond: bare.perSecond,
+      bareCpu: bare.cpu,
+      ratio: result.productPerSecond / bare.perSecond,
+    };
   } finally {
     await receivers.child.stop();
     await deleteQueueKeys();

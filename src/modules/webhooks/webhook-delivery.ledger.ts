@@ -108,9 +108,11 @@ export class WebhookDeliveryLedger {
    * a slow endpoint holds a few slots, never all of them.
    */
   async claimDue(limit: number, endpointCap: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    // An UPDATE through TypeORM's query() answers [rows, affected count].
-    const [rows] = await this.dataSource.query(
-      `WITH endpoint AS (
+    // A lease lost with an uncommitted WAL tail only makes the delivery claimable again: no
+    // need to wait for the flush. An UPDATE through query() answers [rows, affected count].
+    const [rows] = await this.withoutWaitingForWal((manager) =>
+      manager.query(
+        `WITH endpoint AS (
          SELECT e.id, e.ordered,
                 CASE WHEN e.ordered THEN 1 ELSE $2 END - (
                   SELECT count(*) FROM webhook_deliveries b
@@ -150,7 +152,8 @@ export class WebhookDeliveryLedger {
                  COALESCE(d.payload ->> 'id', 'evt_' || ev.seq) AS webhook_id,
                  COALESCE(d.payload::text, CASE WHEN ev.id IS NOT NULL THEN ${EVENT_BODY_SQL} END)
                    AS body`,
-      [limit, endpointCap, leaseMs],
+        [limit, endpointCap, leaseMs],
+      ),
     );
     return (rows as Record<string, any>[]).map((row) => ({
       id: row.id,
@@ -197,9 +200,8 @@ export class WebhookDeliveryLedger {
   /**
    * One statement for a batch of tries: the attempt rows and the deliveries' new states. Guarded
    * by the attempt number: a worker whose lease ran out (and whose delivery another worker took
-   * over) changes nothing. Committed without waiting for the WAL flush: should Postgres crash
-   * and lose the last few outcomes, those deliveries are simply sent again (same webhook-id),
-   * which at-least-once already allows; nothing can be lost that way.
+   * over) changes nothing. Should Postgres crash and lose the last few outcomes, those
+   * deliveries are simply sent again (same webhook-id), which at-least-once already allows.
    */
   private async flushOutcomes(): Promise<void> {
     clearTimeout(this.flushTimer);
@@ -208,9 +210,8 @@ export class WebhookDeliveryLedger {
     if (batch.length === 0) return;
     const column = <T>(pick: (item: PendingOutcome) => T) => batch.map(pick);
     try {
-      await this.dataSource.transaction(async (manager) => {
-        await manager.query(`SET LOCAL synchronous_commit = off`);
-        await manager.query(
+      await this.withoutWaitingForWal((manager) =>
+        manager.query(
           `WITH outcome AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[],
                                   $6::text[], $7::text[], $8::text[], $9::timestamptz[])
@@ -240,12 +241,23 @@ export class WebhookDeliveryLedger {
             column((item) => item.outcome.status),
             column((item) => item.outcome.nextAttemptAt ?? null),
           ],
-        );
-      });
+        ),
+      );
       for (const item of batch) item.resolve();
     } catch (error) {
       for (const item of batch) item.reject(error as Error);
     }
+  }
+
+  /**
+   * Webhook bookkeeping whose loss in a Postgres crash can only cause a resend (never a lost
+   * delivery) commits without waiting for the WAL flush.
+   */
+  private withoutWaitingForWal<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.dataSource.transaction(async (manager) => {
+      await manager.query(`SET LOCAL synchronous_commit = off`);
+      return work(manager);
+    });
   }
 
   async markEndpointHealthy(endpointId: string): Promise<void> {

@@ -10,6 +10,18 @@ export function newWebhookSecret(): string {
  * The Standard Webhooks headers of one try. Each secret signs (during a rotation the new one and
  * the old one), space-separated, so a receiver that still holds the old secret keeps verifying.
  */
+/** Signers by secret: decoding a secret once, not on every try. */
+const signers = new Map<string, Webhook>();
+
+function signerFor(secret: string): Webhook {
+  let signer = signers.get(secret);
+  if (!signer) {
+    signer = new Webhook(secret);
+    signers.set(secret, signer);
+  }
+  return signer;
+}
+
 export function signedWebhookHeaders(
   secrets: string[],
   webhookId: string,
@@ -20,7 +32,7 @@ export function signedWebhookHeaders(
     'webhook-id': webhookId,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
     'webhook-signature': secrets
-      .map((secret) => new Webhook(secret).sign(webhookId, at, body))
+      .map((secret) => signerFor(secret).sign(webhookId, at, body))
       .join(' '),
   };
 }
