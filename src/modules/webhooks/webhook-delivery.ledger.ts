@@ -47,6 +47,14 @@ interface PendingOutcome {
 const OUTCOME_BATCH = 100;
 const OUTCOME_FLUSH_MS = 2;
 
+/**
+ * A CTE that makes its statement's own (implicit) transaction commit without waiting for the
+ * WAL flush; the statement must reference `async_commit`. For webhook bookkeeping whose loss in
+ * a Postgres crash can only cause a resend, never a lost delivery: leases and outcomes. It saves
+ * a flush per statement and the round trips of BEGIN, SET LOCAL and COMMIT.
+ */
+const ASYNC_COMMIT = `async_commit AS (SELECT set_config('synchronous_commit', 'off', true))`;
+
 /** The payload `{id, seq, type, created_at, conversation_id, data}`, built where the data is. */
 const EVENT_BODY_SQL = `json_build_object('id', 'evt_' || ev.seq, 'seq', ev.seq, 'type', ev.type,
   'created_at', ${isoTimestampSql('ev.created_at')}, 'conversation_id', ev.conversation_id,
@@ -72,7 +80,12 @@ export class WebhookDeliveryLedger {
    * endpoints' versions valid when the event was made, and advances the cursor in the same
    * transaction. Returns how many events it covered; 0 when none, or another worker fans out.
    */
-  fanOut(batch: number): Promise<number> {
+  async fanOut(batch: number): Promise<number> {
+    const [probe] = await this.dataSource.query(
+      `SELECT (SELECT last_seq FROM event_sequence) >
+              (SELECT last_seq FROM webhook_dispatch_cursor) AS behind`,
+    );
+    if (!probe.behind) return 0;
     return this.dataSource.transaction(async (manager) => {
       const [cursor] = await manager.query(
         `SELECT last_seq FROM webhook_dispatch_cursor FOR UPDATE SKIP LOCKED`,
@@ -108,11 +121,10 @@ export class WebhookDeliveryLedger {
    * a slow endpoint holds a few slots, never all of them.
    */
   async claimDue(limit: number, endpointCap: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-    // A lease lost with an uncommitted WAL tail only makes the delivery claimable again: no
-    // need to wait for the flush. An UPDATE through query() answers [rows, affected count].
-    const [rows] = await this.withoutWaitingForWal((manager) =>
-      manager.query(
-        `WITH endpoint AS (
+    // A lease lost in a Postgres crash only makes the delivery claimable again (see
+    // ASYNC_COMMIT). An UPDATE through query() answers [rows, affected count].
+    const [rows] = await this.dataSource.query(
+      `WITH ${ASYNC_COMMIT}, endpoint AS (
          SELECT e.id, e.ordered,
                 CASE WHEN e.ordered THEN 1 ELSE $2 END - (
                   SELECT count(*) FROM webhook_deliveries b
@@ -136,7 +148,8 @@ export class WebhookDeliveryLedger {
               ORDER BY d.next_attempt_at
               LIMIT GREATEST(endpoint.free, 0)) AS due),
        picked AS (
-         SELECT * FROM candidate ORDER BY next_attempt_at LIMIT $1)
+         SELECT candidate.* FROM candidate, async_commit
+          ORDER BY candidate.next_attempt_at LIMIT $1)
        UPDATE webhook_deliveries d
           SET leased_until = now() + $3 * interval '1 millisecond',
               attempt_count = d.attempt_count + 1, round_attempts = d.round_attempts + 1,
@@ -152,8 +165,7 @@ export class WebhookDeliveryLedger {
                  COALESCE(d.payload ->> 'id', 'evt_' || ev.seq) AS webhook_id,
                  COALESCE(d.payload::text, CASE WHEN ev.id IS NOT NULL THEN ${EVENT_BODY_SQL} END)
                    AS body`,
-        [limit, endpointCap, leaseMs],
-      ),
+      [limit, endpointCap, leaseMs],
     );
     return (rows as Record<string, any>[]).map((row) => ({
       id: row.id,
@@ -210,9 +222,8 @@ export class WebhookDeliveryLedger {
     if (batch.length === 0) return;
     const column = <T>(pick: (item: PendingOutcome) => T) => batch.map(pick);
     try {
-      await this.withoutWaitingForWal((manager) =>
-        manager.query(
-          `WITH outcome AS (
+      await this.dataSource.query(
+        `WITH ${ASYNC_COMMIT}, outcome AS (
              SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[],
                                   $6::text[], $7::text[], $8::text[], $9::timestamptz[])
                     AS t(id, attempt, started_at, duration_ms, response_status, response_body,
@@ -228,36 +239,24 @@ export class WebhookDeliveryLedger {
                   next_attempt_at = COALESCE(outcome.next_attempt_at, d.next_attempt_at),
                   leased_until = NULL, last_response_status = outcome.response_status,
                   last_error = outcome.error, updated_at = now()
-             FROM outcome
+             FROM outcome, async_commit
             WHERE d.id = outcome.id AND d.attempt_count = outcome.attempt`,
-          [
-            column((item) => item.delivery.id),
-            column((item) => item.delivery.attempt),
-            column((item) => item.attempt.startedAt),
-            column((item) => item.attempt.durationMs),
-            column((item) => item.attempt.responseStatus ?? null),
-            column((item) => item.attempt.responseBody ?? null),
-            column((item) => item.attempt.error ?? null),
-            column((item) => item.outcome.status),
-            column((item) => item.outcome.nextAttemptAt ?? null),
-          ],
-        ),
+        [
+          column((item) => item.delivery.id),
+          column((item) => item.delivery.attempt),
+          column((item) => item.attempt.startedAt),
+          column((item) => item.attempt.durationMs),
+          column((item) => item.attempt.responseStatus ?? null),
+          column((item) => item.attempt.responseBody ?? null),
+          column((item) => item.attempt.error ?? null),
+          column((item) => item.outcome.status),
+          column((item) => item.outcome.nextAttemptAt ?? null),
+        ],
       );
       for (const item of batch) item.resolve();
     } catch (error) {
       for (const item of batch) item.reject(error as Error);
     }
-  }
-
-  /**
-   * Webhook bookkeeping whose loss in a Postgres crash can only cause a resend (never a lost
-   * delivery) commits without waiting for the WAL flush.
-   */
-  private withoutWaitingForWal<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.dataSource.transaction(async (manager) => {
-      await manager.query(`SET LOCAL synchronous_commit = off`);
-      return work(manager);
-    });
   }
 
   async markEndpointHealthy(endpointId: string): Promise<void> {

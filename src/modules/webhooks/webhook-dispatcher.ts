@@ -39,7 +39,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   ) {}
 
   onApplicationBootstrap(): void {
-    this.wake();
+    this.wake(true);
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -49,26 +49,29 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     await Promise.all(this.inFlight);
   }
 
-  /** Runs a pass now unless one is running; the pass schedules the next. */
-  private wake(): void {
+  /**
+   * Runs a pass now unless one is running; the pass schedules the next, which also fans out.
+   * Passes woken by finished deliveries only refill the free slots.
+   */
+  private wake(fanOut: boolean): void {
     if (this.stopping || this.pass) return;
     clearTimeout(this.timer);
-    this.pass = this.runPass()
+    this.pass = this.runPass(fanOut)
       .catch((error: Error) =>
         this.logger.warn({ reason: error.message }, 'webhook dispatch pass failed; will retry'),
       )
       .finally(() => {
         this.pass = undefined;
         if (!this.stopping) {
-          this.timer = setTimeout(() => this.wake(), this.config.webhooks.pollIntervalMs);
+          this.timer = setTimeout(() => this.wake(true), this.config.webhooks.pollIntervalMs);
         }
       });
   }
 
-  private async runPass(): Promise<void> {
-    let covered: number;
+  private async runPass(fanOut: boolean): Promise<void> {
+    let covered = 0;
     do {
-      covered = await this.ledger.fanOut(FAN_OUT_BATCH);
+      covered = fanOut ? await this.ledger.fanOut(FAN_OUT_BATCH) : 0;
     } while (covered === FAN_OUT_BATCH && !this.stopping);
     const { concurrency, endpointConcurrency, timeoutMs } = this.config.webhooks;
     for (;;) {
@@ -97,7 +100,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
         this.inFlight.delete(running);
         // Refill once a quarter of the slots is free, rather than one query per completion.
         if (this.config.webhooks.concurrency - this.inFlight.size >= this.refillThreshold()) {
-          this.wake();
+          this.wake(false);
         }
       });
     this.inFlight.add(running);
