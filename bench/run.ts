@@ -10,6 +10,7 @@ import { StandIn, startStandIn } from './lib/stack';
 import { runAccept } from './scenarios/accept';
 import { runDeliver } from './scenarios/deliver';
 import { runEndToEnd } from './scenarios/end-to-end';
+import { runFanOut } from './scenarios/fan-out';
 import { runGrowth } from './scenarios/growth';
 import { runIngest } from './scenarios/ingest';
 import { runPrune } from './scenarios/prune';
@@ -51,6 +52,7 @@ async function runScenarios(results: Results, standIn: StandIn): Promise<void> {
       if (scenario === 'e2e') results.e2e = await runEndToEnd(standIn);
       if (scenario === 'growth') results.growth = await runGrowth(standIn);
       if (scenario === 'prune') results.prune = await runPrune(standIn);
+      if (scenario === 'fanout') results.fanout = await runFanOut(standIn);
     } catch (error) {
       // One broken scenario must not cost the others' figures; the report lists it.
       log(`scenario ${scenario} failed: ${(error as Error).stack}`);

@@ -1,6 +1,7 @@
 import { cpus, totalmem } from 'node:os';
 import type { DeliverResult, DrainResult } from '../scenarios/deliver';
 import type { EndToEndResult, EndToEndRun } from '../scenarios/end-to-end';
+import type { FanOutResult } from '../scenarios/fan-out';
 import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
 import type { PrunePoint, PruneResult } from '../scenarios/prune';
@@ -17,6 +18,7 @@ export interface Results {
   e2e?: EndToEndResult;
   growth?: GrowthResult;
   prune?: PruneResult;
+  fanout?: FanOutResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -47,7 +49,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth, prune } = results;
+  const { accept, ingest, deliver, e2e, growth, prune, fanout } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -140,6 +142,24 @@ export function summaryTable(results: Results): string {
       ]);
     }
   }
+  if (fanout) {
+    rows.push([
+      `7. Webhook fan-out to ${fanout.endpoints} endpoints (replay)`,
+      `${int(fanout.productPerSecond)} deliveries/s (${int(fanout.deliveries)})`,
+      `${int(fanout.barePerSecond)} posts/s`,
+      ratio(fanout.ratio),
+      '≥ 0.80',
+      verdict(fanout.ratio >= 0.8),
+    ]);
+    rows.push([
+      `7. Webhook latency, status change → webhook at ${int(fanout.messages)} messages`,
+      `p50 ${ms(fanout.latencyP50Ms)}, p99 ${ms(fanout.latencyP99Ms)}`,
+      '—',
+      '—',
+      'reported',
+      `${int(fanout.events)} events`,
+    ]);
+  }
   return [
     '| scenario | product | bare baseline (same run) | ratio | target | verdict |',
     '|---|---|---|---|---|---|',
@@ -147,7 +167,7 @@ export function summaryTable(results: Results): string {
   ].join('\n');
 }
 
-const APP_PROCESSES = /^(api|bare-api|bare-worker|worker-\d+)$/;
+const APP_PROCESSES = /^(api|bare-api|bare-worker|bare-webhook-worker|worker-\d+)$/;
 
 function cpuRow(label: string, units: number, unit: string, cpu?: Record<string, number>): string {
   if (!cpu || units === 0) return `| ${label} | — | | | | | | | |`;
@@ -166,7 +186,7 @@ function cpuRow(label: string, units: number, unit: string, cpu?: Record<string,
 /** CPU milliseconds per request or message, by part of the box, from /proc. */
 export function cpuTable(results: Results): string {
   const rows: string[] = [];
-  const { accept, ingest, deliver } = results;
+  const { accept, ingest, deliver, fanout } = results;
   if (accept) {
     rows.push(cpuRow('accept, bare', accept.bare.ok, 'req', accept.bare.cpu));
     rows.push(cpuRow('accept, product', accept.product.ok, 'req', accept.product.cpu));
@@ -179,6 +199,24 @@ export function cpuTable(results: Results): string {
     rows.push(cpuRow('deliver, bare', deliver.bare.messages, 'msg', deliver.bare.cpu));
     rows.push(cpuRow('deliver, one worker', deliver.one.messages, 'msg', deliver.one.cpu));
     rows.push(cpuRow('deliver, two workers', deliver.two.messages, 'msg', deliver.two.cpu));
+  }
+  if (fanout) {
+    // The webhook receivers play the stand-in's part in this scenario.
+    const receiversAsStandIn = (cpu: Record<string, number>) => ({
+      ...cpu,
+      'stand-in': (cpu['stand-in'] ?? 0) + (cpu.receivers ?? 0),
+    });
+    rows.push(
+      cpuRow('fan-out, bare', fanout.deliveries, 'posts', receiversAsStandIn(fanout.bareCpu)),
+    );
+    rows.push(
+      cpuRow(
+        'fan-out, one worker',
+        fanout.deliveries,
+        'deliveries',
+        receiversAsStandIn(fanout.productCpu),
+      ),
+    );
   }
   if (rows.length === 0) return '';
   return [

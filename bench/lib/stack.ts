@@ -71,13 +71,16 @@ export interface Api {
   url: string;
 }
 
-export async function startApi(standIn: StandIn): Promise<Api> {
+export async function startApi(
+  standIn: StandIn,
+  extraEnv: Record<string, string> = {},
+): Promise<Api> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = await startChild({
     name: 'api',
     args: [join(settings.buildDir, 'main.js')],
-    env: productEnv(standIn, port),
+    env: { ...productEnv(standIn, port), ...extraEnv },
     profile: settings.profile,
     ready: async () => {
       const response = await fetch(`${url}/api/conversations?limit=1`, {

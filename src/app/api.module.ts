@@ -16,6 +16,7 @@ import { InboundModule } from '../modules/inbound/inbound.module';
 import { LifecycleModule } from '../modules/lifecycle/lifecycle.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
 import { ObservabilityModule } from '../modules/observability/observability.module';
+import { WebhooksModule } from '../modules/webhooks/webhooks.module';
 
 /** The HTTP process: REST API and webhooks. It only produces jobs; the worker consumes them. */
 @Module({})
@@ -36,6 +37,7 @@ export class ApiModule {
         LifecycleModule,
         HealthModule,
         ObservabilityModule,
+        WebhooksModule,
       ],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -8,8 +8,12 @@ import { MetricsModule } from '../platform/metrics/metrics.module';
 import { WorkerMetricsServer } from '../platform/metrics/worker-metrics.server';
 import { DeliveryModule } from '../modules/delivery/delivery.module';
 import { RetentionModule } from '../modules/lifecycle/retention.module';
+import { WebhookDispatchModule } from '../modules/webhooks/webhook-dispatch.module';
 
-/** The worker process: no HTTP server, only the outbound queue consumers, the sweeper and retention. */
+/**
+ * The worker process: no HTTP server; the outbound queue consumers, the sweeper, retention and
+ * the webhook dispatcher.
+ */
 @Module({})
 export class WorkerModule {
   static forConfig(config: AppConfig): DynamicModule {
@@ -22,6 +26,7 @@ export class WorkerModule {
         TypeOrmModule.forRoot(dataSourceOptions(config)),
         DeliveryModule,
         RetentionModule,
+        WebhookDispatchModule,
       ],
       providers: [WorkerMetricsServer],
     };

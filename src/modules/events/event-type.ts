@@ -6,6 +6,7 @@ export const EVENT_TYPES = [
   'conversation.updated',
   'customer.created',
   'customer.erased',
+  'webhook_endpoint.disabled',
 ] as const;
 
 export type EventType = (typeof EVENT_TYPES)[number];

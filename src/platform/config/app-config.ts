@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { CHANNELS, Channel } from '../../modules/conversation/channel';
 
 export interface WhatsappConfig {
@@ -68,6 +69,7 @@ export interface AppConfig {
   emailWebhookSecret?: string;
   web: { sender?: WebConfig; secret?: string };
   retention: RetentionConfig;
+  webhooks: WebhooksConfig;
 }
 
 /** How long each kind of record is kept, in milliseconds; null = forever. */
@@ -78,6 +80,20 @@ export interface RetentionConfig {
   idempotencyMs: number | null;
   messagesMs: number | null;
   pruneIntervalMs: number;
+}
+
+/** Outgoing webhooks: client systems' endpoints subscribed to the event log. */
+export interface WebhooksConfig {
+  retryDelaysMs: number[];
+  timeoutMs: number;
+  /** An endpoint failing without a success for this long is disabled. */
+  disableAfterMs: number;
+  /** Hosts and CIDRs that may be private or loopback (refused otherwise). */
+  allowedHosts: string[];
+  concurrency: number;
+  /** At most this many deliveries in flight to one endpoint, so one slow endpoint cannot take every slot. */
+  endpointConcurrency: number;
+  pollIntervalMs: number;
 }
 
 export class ConfigError extends Error {
@@ -178,13 +194,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push(`DEFAULT_COUNTRY must be a two-letter ISO country code, got "${defaultCountry}"`);
   }
 
-  const retryDelaysRaw = text('OUTBOUND_RETRY_DELAYS_MS') ?? '10000,30000,60000';
-  const retryDelaysMs = retryDelaysRaw.split(',').map((part) => Number(part.trim()));
-  if (retryDelaysMs.some((delay) => !Number.isInteger(delay) || delay < 0)) {
-    problems.push(
-      `OUTBOUND_RETRY_DELAYS_MS must be comma-separated whole milliseconds, got "${retryDelaysRaw}"`,
-    );
-  }
+  const delayList = (name: string, fallback: string): number[] => {
+    const raw = text(name) ?? fallback;
+    const delays = raw.split(',').map((part) => Number(part.trim()));
+    if (delays.some((delay) => !Number.isInteger(delay) || delay < 0)) {
+      problems.push(`${name} must be comma-separated whole milliseconds, got "${raw}"`);
+    }
+    return delays;
+  };
+  const retryDelaysMs = delayList('OUTBOUND_RETRY_DELAYS_MS', '10000,30000,60000');
 
   const rateLimitPerSecond = Object.fromEntries(
     CHANNELS.map((channel) => [
@@ -246,6 +264,43 @@ export function loadConfig(env: Env = process.env): AppConfig {
     problems.push('WEB_WEBHOOK_SECRET must be a Standard Webhooks secret (whsec_ + base64)');
   }
 
+  const disableAfterRaw = text('EVENT_WEBHOOK_DISABLE_AFTER_HOURS') ?? '120';
+  const disableAfterHours = Number(disableAfterRaw);
+  if (!Number.isFinite(disableAfterHours) || disableAfterHours <= 0) {
+    problems.push(
+      `EVENT_WEBHOOK_DISABLE_AFTER_HOURS must be a number of hours > 0 (decimals allowed), got "${disableAfterRaw}"`,
+    );
+  }
+  const allowedHosts = (text('EVENT_WEBHOOK_ALLOWED_HOSTS') ?? '')
+    .split(',')
+    .map((entry) => entry.trim().toLowerCase())
+    .filter(Boolean);
+  for (const entry of allowedHosts) {
+    const [address, prefix] = entry.split('/');
+    const family = isIP(address);
+    const maxPrefix = family === 6 ? 128 : 32;
+    if (
+      prefix !== undefined &&
+      (family === 0 || !/^\d+$/.test(prefix) || Number(prefix) > maxPrefix)
+    ) {
+      problems.push(
+        `EVENT_WEBHOOK_ALLOWED_HOSTS entry "${entry}" is neither a host name nor a CIDR`,
+      );
+    }
+  }
+  const webhooks: WebhooksConfig = {
+    retryDelaysMs: delayList(
+      'EVENT_WEBHOOK_RETRY_DELAYS_MS',
+      '5000,300000,1800000,7200000,18000000,36000000,36000000',
+    ),
+    timeoutMs: integer('EVENT_WEBHOOK_TIMEOUT_MS', 15_000, 1),
+    disableAfterMs: disableAfterHours * 3_600_000,
+    allowedHosts,
+    concurrency: integer('EVENT_WEBHOOK_CONCURRENCY', 50, 1),
+    endpointConcurrency: integer('EVENT_WEBHOOK_ENDPOINT_CONCURRENCY', 10, 1),
+    pollIntervalMs: integer('EVENT_WEBHOOK_POLL_INTERVAL_MS', 200, 10),
+  };
+
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -296,6 +351,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       messagesMs: period('RETENTION_MESSAGES_DAYS', null, DAY_MS),
       pruneIntervalMs: integer('RETENTION_PRUNE_INTERVAL_MS', 60_000, 100),
     },
+    webhooks,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

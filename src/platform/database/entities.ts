@@ -6,6 +6,9 @@ import { IdempotencyKey } from '../../modules/messaging/idempotency-key.entity';
 import { MessageAttempt } from '../../modules/messaging/message-attempt.entity';
 import { MessageReceipt } from '../../modules/messaging/message-receipt.entity';
 import { Message } from '../../modules/messaging/message.entity';
+import { WebhookDeliveryAttempt } from '../../modules/webhooks/webhook-delivery-attempt.entity';
+import { WebhookDelivery } from '../../modules/webhooks/webhook-delivery.entity';
+import { WebhookEndpoint } from '../../modules/webhooks/webhook-endpoint.entity';
 
 export const ENTITIES = [
   Customer,
@@ -16,4 +19,7 @@ export const ENTITIES = [
   MessageReceipt,
   InboundEvent,
   EventRecord,
+  WebhookEndpoint,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
 ];

@@ -3,6 +3,7 @@ import { InboundEventsAndReceipts1764201600000 } from './1764201600000-inbound-e
 import { EventLog1764288000000 } from './1764288000000-event-log';
 import { RetrySignal1764374400000 } from './1764374400000-retry-signal';
 import { HeldReceipts1764460800000 } from './1764460800000-held-receipts';
+import { OutgoingWebhooks1764547200000 } from './1764547200000-outgoing-webhooks';
 import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
@@ -12,5 +13,6 @@ export const MIGRATIONS = [
   EventLog1764288000000,
   RetrySignal1764374400000,
   HeldReceipts1764460800000,
+  OutgoingWebhooks1764547200000,
   DataLifecycle1764720000000,
 ];

@@ -1,0 +1,118 @@
+import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
+import type { AppConfig } from '../../platform/config/app-config';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import { isSuccessStatus } from '../delivery/senders/provider-http';
+import { UnsafeWebhookTargetError, WebhookAddressGuard } from './webhook-address.guard';
+import { AttemptRecord, ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
+import { WebhookHttpSender, WebhookResponse } from './webhook-http.sender';
+import { nextRetryDelayMs } from './webhook-retry-schedule';
+import { signedWebhookHeaders } from './webhook-signature';
+
+/** Statuses whose Retry-After the next try waits for. */
+const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+export interface DeliveryOutcome extends AttemptRecord {
+  succeeded: boolean;
+}
+
+/**
+ * One try of a claimed delivery: check the address again (DNS can change after registration),
+ * sign, POST to the checked address, then record the try and decide what comes next: success,
+ * a retry on the schedule, or failure; and whether the endpoint must be disabled.
+ */
+@Injectable()
+export class WebhookDeliverer implements OnModuleDestroy {
+  private readonly http = new WebhookHttpSender();
+  readonly guard: WebhookAddressGuard;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly ledger: WebhookDeliveryLedger,
+  ) {
+    this.guard = new WebhookAddressGuard(config.webhooks.allowedHosts);
+  }
+
+  async deliver(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const startedAt = new Date();
+    const response = await this.post(delivery, startedAt);
+    const succeeded = response.status !== undefined && isSuccessStatus(response.status);
+    const attempt: DeliveryOutcome = {
+      succeeded,
+      startedAt,
+      durationMs: response.durationMs,
+      responseStatus: response.status,
+      responseBody: response.body,
+      error:
+        response.error ??
+        (succeeded
+          ? undefined
+          : `endpoint answered HTTP ${response.status}${redirectNote(response)}`),
+    };
+    if (succeeded) {
+      await this.ledger.recordAttempt(delivery, attempt, { status: 'succeeded' });
+      if (delivery.endpointFailing) await this.ledger.markEndpointHealthy(delivery.endpointId);
+      return attempt;
+    }
+
+    const gone = response.status === 410;
+    const retryable = !gone && delivery.origin !== 'test' && delivery.body !== null;
+    const retryAfterMs = RETRY_AFTER_STATUSES.has(response.status ?? 0)
+      ? response.retryAfterMs
+      : undefined;
+    const delay = retryable
+      ? nextRetryDelayMs(this.config.webhooks.retryDelaysMs, delivery.roundAttempts, retryAfterMs)
+      : null;
+    await this.ledger.recordAttempt(
+      delivery,
+      attempt,
+      delay === null
+        ? { status: 'failed' }
+        : { status: 'pending', nextAttemptAt: new Date(Date.now() + delay) },
+    );
+    // A test event says how the endpoint answers; it does not count towards disabling it.
+    if (delivery.origin === 'test') return attempt;
+    if (gone) {
+      await this.ledger.disableEndpoint(delivery.endpointId, 'endpoint answered HTTP 410 (gone)');
+      return attempt;
+    }
+    const failingSince = await this.ledger.markEndpointFailing(delivery.endpointId);
+    if (Date.now() - failingSince.getTime() >= this.config.webhooks.disableAfterMs) {
+      const hours = this.config.webhooks.disableAfterMs / 3_600_000;
+      await this.ledger.disableEndpoint(
+        delivery.endpointId,
+        `no successful delivery for ${hours} h while failing (last: ${attempt.error})`,
+      );
+    }
+    return attempt;
+  }
+
+  private async post(delivery: ClaimedDelivery, at: Date): Promise<WebhookResponse> {
+    if (delivery.body === null) {
+      return { error: 'the event is no longer in the event log', durationMs: 0 };
+    }
+    const url = new URL(delivery.url);
+    let address;
+    try {
+      address = await this.guard.resolve(url);
+    } catch (error) {
+      if (!(error instanceof UnsafeWebhookTargetError)) throw error;
+      return { error: `not sent: ${error.message}`, durationMs: 0 };
+    }
+    return this.http.send({
+      url,
+      address,
+      headers: signedWebhookHeaders(delivery.secrets, delivery.webhookId, at, delivery.body),
+      body: delivery.body,
+      timeoutMs: this.config.webhooks.timeoutMs,
+    });
+  }
+
+  onModuleDestroy(): void {
+    this.http.close();
+  }
+}
+
+function redirectNote(response: WebhookResponse): string {
+  const status = response.status ?? 0;
+  return status >= 300 && status < 400 ? ' (redirects are not followed)' : '';
+}
