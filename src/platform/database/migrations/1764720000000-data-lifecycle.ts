@@ -1,7 +1,7 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
 
 const TYPES_BEFORE = `'message.created', 'message.updated', 'conversation.created',
-  'conversation.updated', 'customer.created'`;
+  'conversation.updated', 'customer.created', 'webhook_endpoint.disabled'`;
 
 export class DataLifecycle1764720000000 implements MigrationInterface {
   name = 'DataLifecycle1764720000000';
