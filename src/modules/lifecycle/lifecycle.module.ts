@@ -4,6 +4,7 @@ import { MessagingModule } from '../messaging/messaging.module';
 import { CustomerDataController } from './customer-data.controller';
 import { CustomerErasureService } from './customer-erasure.service';
 import { CustomerExportService } from './customer-export.service';
+import { webhookDeliveryStore } from '../webhooks/webhook-delivery.store';
 import { LINKED_DATA_STORES } from './linked-data-stores';
 
 /** API: a customer's export and erasure, across every module's tables. */
@@ -13,7 +14,7 @@ import { LINKED_DATA_STORES } from './linked-data-stores';
   providers: [
     CustomerErasureService,
     CustomerExportService,
-    { provide: LINKED_DATA_STORES, useValue: [] },
+    { provide: LINKED_DATA_STORES, useValue: [webhookDeliveryStore] },
   ],
 })
 export class LifecycleModule {}

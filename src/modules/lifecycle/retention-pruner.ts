@@ -21,7 +21,6 @@ import {
   PRUNE_ORPHAN_RECEIPTS,
   PRUNE_WEBHOOK_DELIVERIES,
   SELECT_EXPIRED_MESSAGES,
-  WEBHOOK_DELIVERIES_EXIST,
 } from './retention.sql';
 
 /** Rows per statement: each batch holds its row locks for a few milliseconds only. */
@@ -30,8 +29,6 @@ export const PRUNE_BATCH = 500;
 interface PruneTarget {
   name: string;
   retentionMs: number | null;
-  /** Whether this target's table exists (another module may not be deployed yet). */
-  present?: () => Promise<boolean>;
   /** Removes one batch older than `cutoff`; returns how many rows went. */
   pruneBatch(cutoff: Date, limit: number): Promise<number>;
 }
@@ -90,10 +87,6 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
       {
         name: 'webhook_deliveries',
         retentionMs: retention.webhookDeliveriesMs,
-        present: async () => {
-          const [row] = await this.dataSource.query(WEBHOOK_DELIVERIES_EXIST);
-          return row.exists === true;
-        },
         pruneBatch: byTime(PRUNE_WEBHOOK_DELIVERIES),
       },
     ];
@@ -116,7 +109,6 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
       if (this.stopped) break;
       if (target.retentionMs === null) continue;
       try {
-        if (target.present && !(await target.present())) continue;
         const count = await this.pruneTarget(target, target.retentionMs);
         if (count > 0) removed[target.name] = count;
       } catch (error) {

@@ -75,5 +75,4 @@ export const PRUNE_INBOUND_MESSAGE_KEYS = pruneBatch(
  * Outgoing webhook deliveries live in a table another module creates; this runs only once it
  * exists, and assumes nothing of it but `created_at` (rows by ctid, no index to order by).
  */
-export const WEBHOOK_DELIVERIES_EXIST = `SELECT to_regclass('webhook_deliveries') IS NOT NULL AS exists`;
 export const PRUNE_WEBHOOK_DELIVERIES = pruneBatch('webhook_deliveries', 'ctid', 'created_at < $1');
