@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { sql } from './support/db';
+import { uniqueEmail } from './support/factories';
 import {
   basicAuth,
   fixture,
@@ -136,8 +137,14 @@ describe('Multipart forms: only the email webhook takes them, authenticated and 
 
   it('takes an authenticated form with an attachment within the cap', async () => {
     const sample = fixture('sendgrid/inbound-parse.json');
+    // Its own sender and Message-ID: the sample's belong to the email webhook's tests.
+    const messageId = `<${randomBytes(8).toString('hex')}@mail.example.com>`;
     const form = await sendgridForm(
-      { ...sample, headers: sample.headers.replace(/Message-ID: <[^>]+>/, 'Message-ID: <mp@x>') },
+      {
+        ...sample,
+        from: `Multi Part <${uniqueEmail()}>`,
+        headers: sample.headers.replace(/Message-ID: <[^>]+>/, `Message-ID: ${messageId}`),
+      },
       { attachment1: new Blob([randomBytes(5 * MiB)]) },
     );
     const response = await api.request('POST', '/api/webhooks/email', form.body, {
@@ -147,7 +154,7 @@ describe('Multipart forms: only the email webhook takes them, authenticated and 
     expect(response.status).toBe(200);
     expect(response.body.status).toBe('processed');
     expect(
-      await sql('SELECT id FROM messages WHERE provider_message_id = $1', ['<mp@x>']),
+      await sql('SELECT id FROM messages WHERE provider_message_id = $1', [messageId]),
     ).toHaveLength(1);
   });
 });
