@@ -49,6 +49,7 @@ describe('Outgoing webhooks: endpoints, signing, retries, disabling, replay', ()
   afterAll(async () => {
     await worker?.stop();
     await api?.close();
+    await sql(`DELETE FROM webhook_endpoints`);
     await closeDb();
   });
 
@@ -344,14 +345,12 @@ describe('Outgoing webhooks: endpoints, signing, retries, disabling, replay', ()
     receiver.reply((res) => setTimeout(() => res.writeHead(204).end(), 100));
     await register({ rate_limit_per_second: 2 });
     await Promise.all(Array.from({ length: 6 }, () => createCustomer(api)));
-    await received(6);
-    const perSecond = new Map<number, number>();
-    for (const w of receiver.received) {
-      const second = Math.floor(w.receivedAt / 1000);
-      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
+    const times = (await received(6)).map((webhook) => webhook.receivedAt);
+    // Any three in a row span a second (less a little arrival jitter on a loaded box).
+    for (let i = 0; i + 2 < times.length; i++) {
+      expect(times[i + 2] - times[i]).toBeGreaterThanOrEqual(900);
     }
-    expect(Math.max(...perSecond.values())).toBeLessThanOrEqual(2);
-    expect(perSecond.size).toBeGreaterThanOrEqual(3);
+    expect(times[5] - times[0]).toBeGreaterThanOrEqual(1_900);
   });
 
   it('refuses private, loopback, link-local and metadata URLs at registration', async () => {

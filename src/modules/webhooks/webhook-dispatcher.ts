@@ -115,8 +115,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       delivery.rateLimitPerSecond !== null &&
       !(await this.rateLimiter.tryTake(delivery.endpointId, delivery.rateLimitPerSecond))
     ) {
-      const nextSecond = Math.ceil((Date.now() + 1) / 1000) * 1000;
-      await this.ledger.release(delivery, new Date(nextSecond + Math.random() * 100));
+      // A slot frees within the second; spread the retries over it.
+      await this.ledger.release(delivery, new Date(Date.now() + 100 + Math.random() * 400));
       return;
     }
     const outcome = await this.deliverer.deliver(delivery);
