@@ -1,5 +1,4 @@
 import fastifyMultipart from '@fastify/multipart';
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -7,6 +6,8 @@ import { finished } from 'node:stream/promises';
 import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
+import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
+import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
 
@@ -27,14 +28,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = app.get(Logger);
   app.useLogger(logger);
   exposeRequestId(app);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  app.useGlobalInterceptors(new JsonBodyInterceptor());
+  app.useGlobalPipes(new RequestValidationPipe());
   // SendGrid Inbound Parse posts multipart forms: text fields become the body; attachments are
   // drained unread (their names and types arrive in the attachment-info field).
   await app.register(fastifyMultipart, {
