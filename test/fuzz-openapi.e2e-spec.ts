@@ -13,13 +13,15 @@ import { testEnv } from './support/test-env';
  * prints the seed: `FUZZ_SEED=<seed> npx jest ... test/fuzz-openapi.e2e-spec.ts` replays it.
  */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261203);
-const RUNS = 40;
+const RUNS = 50;
 const TIME_LIMIT_MS = 20_000;
 
 type Schema = {
   $ref?: string;
   type?: string;
   format?: string;
+  pattern?: string;
+  example?: unknown;
   enum?: unknown[];
   minimum?: number;
   maximum?: number;
@@ -40,25 +42,19 @@ interface FuzzRequest {
   body?: string;
 }
 
-const HOSTILE_STRINGS = [
+/** What Postgres text cannot hold or what is not Unicode. */
+const UNSTORABLE_STRINGS = ['\u0000', 'a\u0000b', '\ud800', 'x\udc00y', '\ud83d', '\ude00\ud83d'];
+/** Numbers as a query string carries them: beyond 64 bits, floats, exponents, hex. */
+const NUMERIC_STRINGS = ['9223372036854775808', '1e23', '-1', '1.5', 'NaN', '0x10', '1'.repeat(30)];
+const ODD_STRINGS = [
   '',
   ' ',
-  '\u0000',
-  'a\u0000b',
-  '\ud800',
-  'x\udc00y',
-  '\ud83d',
   '😀',
   '\u202e',
   '%00',
   "'; DROP TABLE customers; --",
   '{"$gt": ""}',
   '__proto__',
-  '9223372036854775808',
-  '1e23',
-  '-1',
-  '1.5',
-  'NaN',
   'x'.repeat(70_000),
 ];
 const HOSTILE_NUMBERS = [
@@ -78,11 +74,13 @@ const anyChar = fc.oneof(
   fc.string({ unit: 'binary', minLength: 1, maxLength: 1 }),
 );
 const hostileString = fc.oneof(
-  fc.constantFrom(...HOSTILE_STRINGS),
-  fc.string({ unit: anyChar, maxLength: 40 }),
+  { weight: 3, arbitrary: fc.constantFrom(...UNSTORABLE_STRINGS) },
+  { weight: 2, arbitrary: fc.constantFrom(...NUMERIC_STRINGS) },
+  { weight: 2, arbitrary: fc.constantFrom(...ODD_STRINGS) },
+  { weight: 2, arbitrary: fc.string({ unit: anyChar, maxLength: 40 }) },
 );
 const hostileJson: fc.Arbitrary<unknown> = fc.oneof(
-  hostileString,
+  { weight: 6, arbitrary: hostileString },
   fc.constantFrom(...HOSTILE_NUMBERS),
   fc.double(),
   fc.constant(null),
@@ -172,28 +170,37 @@ describe('Fuzzing every OpenAPI operation: no input earns a 5xx', () => {
       case 'boolean':
         return fc.boolean();
       case 'array':
-        return fc.array(schema.items ? fieldValue(schema.items, depth + 1) : hostileJson, {
+        return fc.array(schema.items ? validValue(schema.items, depth + 1) : hostileJson, {
           maxLength: 3,
         });
       case 'object':
         return depth > 3 ? fc.constant({}) : objectValue(schema, depth + 1);
       default:
-        return fc.string({ maxLength: 20 });
+        if (schema.pattern) return fc.stringMatching(new RegExp(schema.pattern));
+        return schema.example === undefined
+          ? fc.string({ maxLength: 20 })
+          : fc.oneof(fc.constant(schema.example), fc.string({ maxLength: 20 }));
     }
   };
-  /** Mostly valid, sometimes hostile: one bad field among good ones. */
-  const fieldValue = (schema: Schema, depth = 0): fc.Arbitrary<unknown> =>
-    fc.oneof(
-      { weight: 3, arbitrary: validValue(schema, depth) },
-      { weight: 2, arbitrary: hostileJson },
-    );
+  /** Valid values with, most of the time, exactly one field replaced by a hostile one. */
+  const withOneHostile = <T extends Record<string, unknown>>(
+    valid: fc.Arbitrary<T>,
+    names: string[],
+    hostile: fc.Arbitrary<unknown>,
+  ): fc.Arbitrary<T> =>
+    names.length === 0
+      ? valid
+      : fc
+          .tuple(valid, fc.option(fc.tuple(fc.constantFrom(...names), hostile), { freq: 4 }))
+          .map(([value, bad]) => (bad ? { ...value, [bad[0]]: bad[1] } : value));
   const objectValue = (schema: Schema, depth = 0): fc.Arbitrary<unknown> => {
     const properties = Object.entries(schema.properties ?? {});
     if (properties.length === 0) return fc.dictionary(hostileString, hostileJson, { maxKeys: 3 });
-    return fc.record(
-      Object.fromEntries(properties.map(([name, value]) => [name, fieldValue(value, depth)])),
+    const valid = fc.record(
+      Object.fromEntries(properties.map(([name, value]) => [name, validValue(value, depth)])),
       { requiredKeys: schema.required ?? [] },
     );
+    return withOneHostile(valid, Object.keys(schema.properties ?? {}), hostileJson);
   };
 
   const requestFor = (
@@ -205,17 +212,19 @@ describe('Fuzzing every OpenAPI operation: no input earns a 5xx', () => {
     const pathParams = parameters.filter((p) => p.in === 'path');
     const queryParams = parameters.filter((p) => p.in === 'query');
     const bodySchema = operation.requestBody?.content['application/json']?.schema;
-    const stringValue = (p: Parameter) =>
-      fc.oneof(
-        { weight: 2, arbitrary: validValue(p.schema ?? {}).map(String) },
-        { weight: 3, arbitrary: hostileQueryValue },
-      );
+    const validString = (p: Parameter) => validValue(p.schema ?? {}).map(String);
+    const validQuery = fc.record(
+      Object.fromEntries(queryParams.map((p) => [p.name, validString(p)])),
+      { requiredKeys: queryParams.filter((p) => p.required).map((p) => p.name) },
+    );
     return fc
       .record({
-        pathValues: fc.tuple(...pathParams.map(stringValue)),
-        query: fc.record(Object.fromEntries(queryParams.map((p) => [p.name, stringValue(p)])), {
-          requiredKeys: [],
-        }),
+        pathValues: fc.tuple(...pathParams.map((p) => fc.oneof(validString(p), hostileQueryValue))),
+        query: withOneHostile(
+          validQuery,
+          queryParams.map((p) => p.name),
+          fc.oneof(hostileQueryValue, fc.constantFrom(...NUMERIC_STRINGS)),
+        ),
         body: bodySchema
           ? fc.oneof({ weight: 4, arbitrary: objectValue(resolve(bodySchema)) }, hostileJson)
           : ['post', 'patch', 'put'].includes(method)

@@ -35,7 +35,7 @@ export class PageQuery {
   @PageLimit()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'next_cursor of the previous page' })
   @IsOptional()
   @IsUUID('all', { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;

@@ -17,7 +17,10 @@ export class ListEventsQuery {
   @QueryWholeNumber(0, Number.MAX_SAFE_INTEGER, 'after must be a seq (a whole number >= 0)')
   after?: number;
 
-  @ApiPropertyOptional({ description: 'the next_cursor of a previous page (same as after)' })
+  @ApiPropertyOptional({
+    pattern: '^\\d{1,15}$',
+    description: 'the next_cursor of a previous page (same as after)',
+  })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;
