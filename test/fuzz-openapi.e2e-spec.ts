@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { ApiHarness, startApi } from './support/api-harness';
 import { closeDb } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
-import { outboundQueue } from './support/queues';
+import { obliterateOutboundQueues } from './support/queues';
 import { testEnv } from './support/test-env';
 
 /**
@@ -142,11 +142,7 @@ describe('Fuzzing every OpenAPI operation: no input earns a 5xx', () => {
   afterAll(async () => {
     await api.close();
     await closeDb();
-    for (const channel of ['whatsapp', 'sms', 'email', 'web'] as const) {
-      const queue = outboundQueue(env, channel);
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    await obliterateOutboundQueues(env);
   });
 
   const resolve = (schema: Schema): Schema => {

@@ -1,7 +1,7 @@
 import { ApiHarness, ApiResponse, startApi } from './support/api-harness';
 import { closeDb, sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
-import { outboundQueue } from './support/queues';
+import { obliterateOutboundQueues } from './support/queues';
 import { testEnv } from './support/test-env';
 
 const NUL = 'a\u0000b';
@@ -42,11 +42,7 @@ describe('Hostile and careless input: 4xx naming the problem, never a 500', () =
   afterAll(async () => {
     await api.close();
     await closeDb();
-    for (const channel of ['whatsapp', 'sms', 'email', 'web'] as const) {
-      const queue = outboundQueue(env, channel);
-      await queue.obliterate({ force: true });
-      await queue.close();
-    }
+    await obliterateOutboundQueues(env);
   });
 
   const message = (fields: Record<string, unknown> = {}) => ({
