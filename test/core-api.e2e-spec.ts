@@ -105,7 +105,12 @@ describe('Core REST API (real Postgres and Redis)', () => {
       async (phone) => {
         const response = await api.request('POST', '/api/customers', { phone });
         expect(response.status).toBe(400);
-        expect(JSON.stringify(response.body.message)).toContain('phone');
+        expect(response.body).toMatchObject({
+          statusCode: 400,
+          error: 'validation_failed',
+          errors: [{ field: 'phone' }],
+        });
+        expect(response.body.message).toMatch(/^phone must be a phone number/);
       },
     );
 
@@ -131,7 +136,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
       expect(duplicate.status).toBe(409);
       expect(duplicate.body).toEqual({
         statusCode: 409,
-        error: 'Conflict',
+        error: 'conflict',
         message: `${field} is already taken`,
       });
       const other = await createCustomer(api);
@@ -266,20 +271,29 @@ describe('Core REST API (real Postgres and Redis)', () => {
     });
 
     it.each([
-      ['an unknown field', { surprise: true }, 'property surprise should not exist'],
-      ['a bad direction', { direction: 'sideways' }, 'direction'],
-      ['a bad channel', { channel: 'pigeon' }, 'channel'],
-      ['a bad priority', { priority: 'urgent' }, 'priority'],
-      ['a body over 64 KiB', { body: 'x'.repeat(65_537) }, 'body'],
-      ['an empty body', { body: '' }, 'body'],
-      ['a non-uuid conversation', { conversation_id: 'abc' }, 'conversation_id'],
-      ['a zero validity', { validity_seconds: 0 }, 'validity_seconds'],
-      ['no body and no template', { body: undefined }, 'body'],
-    ])('answers 400 for %s, naming the field', async (_, fields, named) => {
+      ['an unknown field', { surprise: true }, 'property surprise should not exist', 'surprise'],
+      ['a bad direction', { direction: 'sideways' }, 'direction', 'direction'],
+      ['a bad channel', { channel: 'pigeon' }, 'channel', 'channel'],
+      ['a bad priority', { priority: 'urgent' }, 'priority', 'priority'],
+      ['a body over 64 KiB', { body: 'x'.repeat(65_537) }, 'body', 'body'],
+      ['an empty body', { body: '' }, 'body', 'body'],
+      ['a non-uuid conversation', { conversation_id: 'abc' }, 'conversation_id', 'conversation_id'],
+      ['a zero validity', { validity_seconds: 0 }, 'validity_seconds', 'validity_seconds'],
+      ['no body and no template', { body: undefined }, 'body', 'body'],
+      [
+        'a bad template name',
+        { template: { name: 'Bad Name', language: 'en_US' } },
+        'template.name',
+        'template.name',
+      ],
+    ])('answers 400 for %s, naming the field', async (_, fields, named, field) => {
       const response = await api.request('POST', '/api/messages', message(fields));
       expect(response.status).toBe(400);
-      expect(response.body.error).toBe('Bad Request');
-      expect(JSON.stringify(response.body.message)).toContain(named);
+      expect(response.body.error).toBe('validation_failed');
+      expect(response.body.message).toContain(named);
+      expect(response.body.errors).toEqual(
+        expect.arrayContaining([expect.objectContaining({ field })]),
+      );
     });
 
     it('answers 400 for malformed JSON', async () => {
@@ -287,7 +301,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
         'content-type': 'application/json',
       });
       expect(response.status).toBe(400);
-      expect(response.body).toMatchObject({ statusCode: 400, error: 'Bad Request' });
+      expect(response.body).toMatchObject({ statusCode: 400, error: 'invalid_json' });
       expect(response.body.message).toMatch(/JSON/);
     });
 
@@ -301,7 +315,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
         },
       );
       expect(response.status).toBe(413);
-      expect(response.body).toMatchObject({ statusCode: 413, error: 'Payload Too Large' });
+      expect(response.body).toMatchObject({ statusCode: 413, error: 'payload_too_large' });
     });
 
     it('answers 415 for a body that is not JSON', async () => {
@@ -309,6 +323,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
         'content-type': 'text/csv',
       });
       expect(response.status).toBe(415);
+      expect(response.body.error).toBe('unsupported_media_type');
     });
 
     it.each([
@@ -326,7 +341,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
         method === 'PATCH' ? { name: 'x' } : undefined,
       );
       expect(response.status).toBe(404);
-      expect(response.body.error).toBe('Not Found');
+      expect(response.body.error).toBe('not_found');
     });
 
     it('answers 404 for a message on an unknown conversation, 400 for a malformed id', async () => {
@@ -338,7 +353,12 @@ describe('Core REST API (real Postgres and Redis)', () => {
       expect(unknown.status).toBe(404);
       const malformed = await api.request('GET', '/api/messages/not-a-uuid');
       expect(malformed.status).toBe(400);
-      expect(malformed.body.message).toBe('id must be a UUID');
+      expect(malformed.body).toEqual({
+        statusCode: 400,
+        error: 'validation_failed',
+        message: 'id must be a UUID',
+        errors: [{ field: 'id', message: 'id must be a UUID' }],
+      });
     });
 
     it('answers 422 channel_mismatch when the channel is not the conversation’s', async () => {
@@ -419,7 +439,7 @@ describe('Core REST API (real Postgres and Redis)', () => {
     ])('answers 401 for %s', async (_, headers) => {
       const response = await secured.request('GET', '/api/customers', undefined, headers);
       expect(response.status).toBe(401);
-      expect(response.body).toMatchObject({ statusCode: 401, error: 'Unauthorized' });
+      expect(response.body).toMatchObject({ statusCode: 401, error: 'unauthorized' });
     });
 
     it('accepts each configured key', async () => {

@@ -222,6 +222,75 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
       ]);
     });
 
+    it('lists on every operation the errors it can answer, in the one error shape', async () => {
+      const document = (await api.request('GET', '/docs-json')).body;
+      const errorSchema = document.components.schemas.ErrorResponse;
+      expect(errorSchema.required).toEqual(
+        expect.arrayContaining(['statusCode', 'error', 'message']),
+      );
+      expect(errorSchema.properties.error.enum).toEqual(
+        expect.arrayContaining([
+          'validation_failed',
+          'invalid_json',
+          'not_found',
+          'conflict',
+          'unauthorized',
+          'payload_too_large',
+          'unsupported_media_type',
+          'whatsapp_window_closed',
+          'internal_error',
+        ]),
+      );
+      expect(errorSchema.properties.errors.items.$ref).toBe(
+        '#/components/schemas/FieldProblemResponse',
+      );
+
+      const errorStatuses: Record<string, string[]> = {};
+      const problems: string[] = [];
+      for (const [path, item] of Object.entries<Record<string, any>>(document.paths)) {
+        for (const [method, operation] of Object.entries<any>(item)) {
+          const name = `${method.toUpperCase()} ${path}`;
+          const errors = Object.keys(operation.responses).filter((status) => +status >= 400);
+          errorStatuses[name] = errors;
+          if (errors.length === 0) problems.push(`${name} lists no error response`);
+          if (path.startsWith('/api/') && !errors.some((status) => +status < 500)) {
+            problems.push(`${name} lists no 4xx`);
+          }
+          for (const status of errors) {
+            if (path === '/health/ready' && status === '503') continue; // the health report
+            const schema = operation.responses[status].content?.['application/json']?.schema;
+            if (schema?.$ref !== '#/components/schemas/ErrorResponse') {
+              problems.push(`${name} ${status} is not an ErrorResponse`);
+            }
+          }
+        }
+      }
+      expect(problems).toEqual([]);
+
+      const expected: Record<string, string[]> = {
+        'POST /api/messages': ['400', '401', '404', '409', '413', '415', '422', '500'],
+        'GET /api/messages/{id}': ['400', '401', '404', '500'],
+        'GET /api/messages': ['400', '401', '500'],
+        'POST /api/messages/{id}/retry': ['400', '401', '404', '409', '413', '415', '500'],
+        'POST /api/customers': ['400', '401', '409', '413', '415', '500'],
+        'PATCH /api/customers/{id}': ['400', '401', '404', '409', '413', '415', '500'],
+        'POST /api/conversations': ['400', '401', '404', '409', '413', '415', '500'],
+        'GET /api/events': ['400', '401', '500'],
+        'POST /api/inbound-events/{id}/replay': ['400', '401', '404', '409', '413', '415', '500'],
+        'POST /api/webhooks/whatsapp': ['400', '401', '413', '415', '500'],
+        'GET /api/webhooks/whatsapp': ['400', '403', '500'],
+        'POST /api/webhooks/sms': ['400', '403', '413', '415', '500'],
+        'POST /api/webhooks/email': ['400', '401', '413', '415', '500'],
+        'POST /api/webhooks/web': ['400', '401', '413', '415', '500'],
+        'GET /health/ready': ['500', '503'],
+      };
+      for (const [name, statuses] of Object.entries(expected)) {
+        expect({ name, statuses: errorStatuses[name]?.sort() }).toEqual({ name, statuses });
+      }
+      const windowClosed = document.paths['/api/messages'].post.responses['422'].description;
+      expect(windowClosed).toMatch(/whatsapp_window_closed/);
+    });
+
     it('serves the Swagger UI', async () => {
       const response = await api.request('GET', '/docs');
       expect(response.status).toBe(200);
@@ -234,7 +303,7 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
       const response = await api.request('GET', '/admin/queues');
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toMatch(/^Basic /);
-      expect(response.body.error).toBe('Unauthorized');
+      expect(response.body.error).toBe('unauthorized');
       const wrong = await api.request('GET', '/admin/queues/api/queues', undefined, {
         authorization: `Basic ${Buffer.from('admin:not-the-key').toString('base64')}`,
       });

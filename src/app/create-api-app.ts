@@ -1,4 +1,3 @@
-import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
@@ -6,6 +5,8 @@ import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
 import { registerMultipart } from '../platform/http/multipart';
+import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
+import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
 
@@ -26,14 +27,8 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = app.get(Logger);
   app.useLogger(logger);
   exposeRequestId(app);
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      transform: true,
-      stopAtFirstError: false,
-    }),
-  );
+  app.useGlobalInterceptors(new JsonBodyInterceptor());
+  app.useGlobalPipes(new RequestValidationPipe());
   await registerMultipart(app);
   setupOpenApi(app);
   await registerQueueBoard(app, config);

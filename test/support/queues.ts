@@ -9,3 +9,12 @@ export function outboundQueue(env: Record<string, string>, channel: keyof typeof
     prefix: env.QUEUE_PREFIX,
   });
 }
+
+/** Removes every job a test file left in its outbound queues (its prefix is its own). */
+export async function obliterateOutboundQueues(env: Record<string, string>): Promise<void> {
+  for (const channel of Object.keys(OUTBOUND_QUEUE) as (keyof typeof OUTBOUND_QUEUE)[]) {
+    const queue = outboundQueue(env, channel);
+    await queue.obliterate({ force: true });
+    await queue.close();
+  }
+}

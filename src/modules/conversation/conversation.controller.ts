@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { Page, PageOf } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { ConversationService } from './conversation.service';
@@ -17,6 +18,8 @@ export class ConversationController {
 
   @Post()
   @ApiCreatedResponse({ type: ConversationResponse })
+  @ApiErrorResponse('not_found', 'no customer has that customer_id')
+  @ApiErrorResponse('conflict', 'the customer already has an open conversation on that channel')
   async create(@Body() body: CreateConversationDto): Promise<ConversationResponse> {
     return mapConversation(await this.conversations.openConversation(body));
   }
@@ -35,6 +38,7 @@ export class ConversationController {
 
   @Patch(':id')
   @ApiOkResponse({ type: ConversationResponse })
+  @ApiErrorResponse('conflict', 'reopening it would make a second open conversation on the channel')
   async update(
     @IdParam() id: string,
     @Body() body: UpdateConversationDto,

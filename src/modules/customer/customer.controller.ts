@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { Page, PageOf } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
 import { CustomerService } from './customer.service';
@@ -17,6 +18,7 @@ export class CustomerController {
 
   @Post()
   @ApiCreatedResponse({ type: CustomerResponse })
+  @ApiErrorResponse('conflict', 'the phone, email or external_id belongs to another customer')
   async create(@Body() body: CreateCustomerDto): Promise<CustomerResponse> {
     return mapCustomer(await this.customers.createCustomer(body));
   }
@@ -35,6 +37,7 @@ export class CustomerController {
 
   @Patch(':id')
   @ApiOkResponse({ type: CustomerResponse })
+  @ApiErrorResponse('conflict', 'the phone, email or external_id belongs to another customer')
   async update(@IdParam() id: string, @Body() body: UpdateCustomerDto): Promise<CustomerResponse> {
     return mapCustomer(await this.customers.updateCustomer(id, body));
   }

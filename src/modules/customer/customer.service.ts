@@ -84,9 +84,15 @@ export class CustomerService {
     return fetchPage(builder, query, mapCustomer);
   }
 
-  toE164(phone: string): string {
+  /** E.164 for a phone number in the field named `field`, or a 400 naming that field. */
+  toE164(phone: string, field = 'phone'): string {
     const e164 = normalizePhone(phone, this.config.defaultCountry);
-    if (!e164) throw new DomainError('invalid_input', 'phone must be a valid phone number');
+    if (!e164) {
+      throw DomainError.invalidField(
+        field,
+        `${field} must be a phone number, such as +14155550100 (national numbers use DEFAULT_COUNTRY ${this.config.defaultCountry})`,
+      );
+    }
     return e164;
   }
 }

@@ -108,6 +108,7 @@ export function eventsPruned(oldestSeq: number): DomainError {
     'events_pruned',
     `events up to seq ${oldestSeq - 1} were pruned (retention); start again from your own ` +
       `records, then read ?after=${oldestSeq - 1}`,
+    [],
     { oldest_seq: oldestSeq },
   );
 }

@@ -1,5 +1,6 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { IdParam } from '../../platform/http/id-param';
 import { ListOf, Page, PageOf } from '../../platform/http/pagination';
 import {
@@ -46,6 +47,7 @@ export class InboundEventController {
     type: InboundEventResponse,
     description: 'the failed or unprocessed event after processing it again',
   })
+  @ApiErrorResponse('invalid_state', 'the event is already processed')
   async replay(@IdParam() id: string): Promise<InboundEventResponse> {
     return mapInboundEvent(await this.inbound.replayEvent(id));
   }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiCreatedResponse, ApiHeader, ApiOkResponse } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { DomainError } from '../../platform/errors/domain-error';
 import { ListOf, Page, PageOf, PageQuery } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
@@ -26,14 +27,20 @@ export class MessageController {
   @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'repeat-safe sends' })
   @ApiAcceptedResponse({ type: MessageResponse, description: 'outbound: stored and queued' })
   @ApiCreatedResponse({ type: MessageResponse, description: 'inbound: stored, not sent' })
+  @ApiErrorResponse('not_found', 'no conversation has that conversation_id')
+  @ApiErrorResponse('invalid_state', 'the conversation changed while the message was stored; retry')
+  @ApiErrorResponse(
+    ['whatsapp_window_closed', 'channel_mismatch', 'idempotency_key_reused'],
+    'outside the WhatsApp reply window (send a template), a channel other than the conversation’s, or an Idempotency-Key reused with another body',
+  )
   async create(
     @Body() body: CreateMessageDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MessageResponse> {
     if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
-      throw new DomainError(
-        'invalid_input',
+      throw DomainError.invalidField(
+        'Idempotency-Key',
         'Idempotency-Key must be 1 to 255 printable ASCII characters',
       );
     }
@@ -69,6 +76,7 @@ export class MessageController {
   @Post('messages/:id/retry')
   @HttpCode(202)
   @ApiAcceptedResponse({ type: MessageResponse, description: 'queued for a fresh round' })
+  @ApiErrorResponse('invalid_state', 'only failed or expired outbound messages can be retried')
   async retry(@IdParam() id: string): Promise<MessageResponse> {
     return mapMessage(await this.messages.retryMessage(id));
   }

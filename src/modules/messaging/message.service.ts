@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { isEmail } from 'class-validator';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
@@ -209,11 +210,11 @@ export class MessageService {
   private draftMessage(input: CreateMessageDto): MessageDraft {
     const outbound = input.direction === 'outbound';
     if (input.template && (input.channel !== 'whatsapp' || !outbound)) {
-      throw new DomainError('invalid_input', 'template is only for outbound whatsapp messages');
+      throw DomainError.invalidField('template', 'template is only for outbound whatsapp messages');
     }
     if (!input.body && !input.template) {
-      throw new DomainError(
-        'invalid_input',
+      throw DomainError.invalidField(
+        'body',
         input.channel === 'whatsapp' && outbound
           ? 'body or template is required'
           : 'body is required',
@@ -244,12 +245,21 @@ export class MessageService {
   private explicitRecipient(input: CreateMessageDto): string | null {
     const explicit = input.metadata?.recipient;
     if (explicit === undefined) return null;
+    const field = 'metadata.recipient';
     if (typeof explicit !== 'string' || !explicit.trim()) {
-      throw new DomainError('invalid_input', 'metadata.recipient must be a non-empty string');
+      throw DomainError.invalidField(field, `${field} must be a non-empty string`);
     }
-    return input.channel === 'whatsapp' || input.channel === 'sms'
-      ? this.customers.toE164(explicit)
-      : explicit.trim();
+    if (input.channel === 'whatsapp' || input.channel === 'sms') {
+      return this.customers.toE164(explicit, field);
+    }
+    const recipient = explicit.trim();
+    if (input.channel === 'email' && !isEmail(recipient)) {
+      throw DomainError.invalidField(
+        field,
+        `${field} must be an email address on the email channel`,
+      );
+    }
+    return recipient;
   }
 
   /** Free text on WhatsApp needs an inbound message after this instant; null: no such rule. */

@@ -55,7 +55,7 @@ export async function registerQueueBoard(
           .type('application/json; charset=utf-8')
           .send({
             statusCode: 401,
-            error: 'Unauthorized',
+            error: 'unauthorized',
             message:
               'a valid API key is required: Bearer KEY, or HTTP Basic with the key as password',
           });

@@ -1,5 +1,7 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ErrorResponse } from '../errors/error-body';
+import { documentErrorResponses } from '../errors/error-responses.openapi';
 
 export const DOCS_PATH = 'docs';
 
@@ -18,6 +20,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of API_KEYS' }, 'api_key')
       .build(),
+    { extraModels: [ErrorResponse] },
   );
   // One rule for the whole API instead of a decorator on every controller.
   for (const [path, item] of Object.entries(document.paths)) {
@@ -28,6 +31,7 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
       if (!operation.tags?.length && tag) operation.tags = [tag];
     }
   }
+  documentErrorResponses(document);
   return document;
 }
 

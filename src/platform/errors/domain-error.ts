@@ -15,18 +15,38 @@ export type DomainErrorCode =
   | 'unsupported_media_type'
   | 'events_pruned';
 
+/** One input field at fault: `metadata.recipient`, `template.name`, or `id` for a path parameter. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
 export class DomainError extends Error {
+  readonly fields: FieldProblem[];
+
   constructor(
     readonly code: DomainErrorCode,
     message: string,
+    fields: FieldProblem[] = [],
     /** Machine-readable fields the client needs to act, sent next to `message`. */
-    readonly details?: Record<string, string | number>,
+    readonly details: Record<string, string | number> = {},
   ) {
     super(message);
     this.name = 'DomainError';
+    this.fields = fields;
   }
 
   static notFound(resource: string, id: string): DomainError {
     return new DomainError('not_found', `${resource} ${id} not found`);
+  }
+
+  /** Bad input in one named field; the message is the whole sentence, field name included. */
+  static invalidField(field: string, message: string): DomainError {
+    return new DomainError('invalid_input', message, [{ field, message }]);
+  }
+
+  /** Bad input in several fields at once: one sentence per field, joined. */
+  static invalidFields(fields: FieldProblem[]): DomainError {
+    return new DomainError('invalid_input', fields.map((f) => f.message).join('; '), fields);
   }
 }

@@ -1,128 +1,161 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
 import { isDatabaseUnavailable } from '../database/database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { ErrorResponse, HTTP_ERRORS, HttpErrorCode } from './error-body';
 
-const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
-  invalid_input: 400,
-  unauthorized: 401,
-  forbidden: 403,
-  not_found: 404,
-  unsupported_media_type: 415,
-  conflict: 409,
-  invalid_state: 409,
-  channel_mismatch: 422,
-  idempotency_key_reused: 422,
-  whatsapp_window_closed: 422,
-  events_pruned: 410,
+/**
+ * Domain code → the code users see. The domain says `invalid_input` (the worker raises it too);
+ * on the wire every kind of bad input is `validation_failed`.
+ */
+const HTTP_ERROR_BY_DOMAIN_CODE: Record<DomainErrorCode, HttpErrorCode> = {
+  invalid_input: 'validation_failed',
+  unauthorized: 'unauthorized',
+  forbidden: 'forbidden',
+  not_found: 'not_found',
+  unsupported_media_type: 'unsupported_media_type',
+  conflict: 'conflict',
+  invalid_state: 'invalid_state',
+  channel_mismatch: 'channel_mismatch',
+  idempotency_key_reused: 'idempotency_key_reused',
+  whatsapp_window_closed: 'whatsapp_window_closed',
+  events_pruned: 'events_pruned',
 };
 
-const REASON: Record<number, string> = {
-  400: 'Bad Request',
-  401: 'Unauthorized',
-  403: 'Forbidden',
-  404: 'Not Found',
-  405: 'Method Not Allowed',
-  409: 'Conflict',
-  410: 'Gone',
-  413: 'Payload Too Large',
-  415: 'Unsupported Media Type',
-  422: 'Unprocessable Entity',
-  429: 'Too Many Requests',
-  500: 'Internal Server Error',
-  503: 'Service Unavailable',
+/** Errors raised outside our code (Nest routing, Fastify body parsing) carry only a status. */
+const HTTP_ERROR_BY_STATUS: Record<number, HttpErrorCode> = {
+  400: 'validation_failed',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  503: 'service_unavailable',
 };
 
-export interface ErrorBody {
-  statusCode: number;
-  error: string;
-  message: string | string[];
-  [detail: string]: unknown;
-}
-
-const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** What to do, added to the terse messages of Fastify's body parsing. */
+const ADVICE: Partial<Record<HttpErrorCode, string>> = {
+  invalid_json: 'send a JSON object with Content-Type: application/json',
+  payload_too_large: 'a JSON body may be at most 1 MiB',
+  unsupported_media_type: 'send the body as JSON with Content-Type: application/json',
+};
 
 /** Postgres unique_violation, and the readable part of its detail ("Key (phone)=(...) exists"). */
 const UNIQUE_VIOLATION = '23505';
+/**
+ * Postgres class 22, data exception (a NUL in text, a number or date out of range): the input
+ * validation should have refused the value first, but bad input never earns a 500.
+ */
+const DATA_EXCEPTION_CLASS = '22';
+
+/** How long a client should wait before retrying while Postgres is unavailable. */
+const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /**
  * The one place where failures become HTTP answers in the contract's shape
- * `{statusCode, error, message}`. Domain codes that have a name of their own (such as
- * whatsapp_window_closed) travel in `error`; anything unexpected is a 500 whose details stay in
- * the log under an error id.
+ * `{statusCode, error, message}`, `error` being a stable code from HTTP_ERRORS and `message` a
+ * sentence. Anything unexpected is a 500 whose details stay in the log under an error id.
  */
 @Catch()
 export class HttpExceptionFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpExceptionFilter');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
     const body = isDatabaseUnavailable(exception)
       ? this.databaseUnavailable(exception, reply)
-      : this.toBody(exception);
-    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
+      : this.toBody(exception, http.getRequest<FastifyRequest>());
+    void reply
+      .status(body.statusCode)
+      .type('application/json; charset=utf-8')
+      .send(body);
   }
 
-  private toBody(exception: unknown): ErrorBody {
+  private toBody(exception: unknown, request: FastifyRequest): ErrorResponse {
     if (exception instanceof DomainError) {
-      const statusCode = STATUS_BY_CODE[exception.code];
-      const named = statusCode === 422 || statusCode === 410 || exception.code === 'invalid_state';
-      return {
-        statusCode,
-        error: named ? exception.code : REASON[statusCode],
+      const body = {
+        ...answer(HTTP_ERROR_BY_DOMAIN_CODE[exception.code], exception.message),
         ...exception.details,
-        message: exception.message,
       };
+      return exception.fields.length > 0 ? { ...body, errors: exception.fields } : body;
     }
-    if (exception instanceof HttpException) {
-      const statusCode = exception.getStatus();
-      const response = exception.getResponse();
-      const message =
-        typeof response === 'object' && response !== null && 'message' in response
-          ? (response as { message: string | string[] }).message
-          : exception.message;
-      return { statusCode, error: REASON[statusCode] ?? 'Error', message };
-    }
+    if (exception instanceof HttpException) return fromHttpException(exception, request);
     if (exception instanceof QueryFailedError) {
-      const driverError = exception.driverError as { code?: string; detail?: string };
-      if (driverError.code === UNIQUE_VIOLATION) {
-        return {
-          statusCode: 409,
-          error: REASON[409],
-          message: conflictMessage(driverError.detail),
-        };
-      }
+      const body = this.fromDatabase(exception);
+      if (body) return body;
     }
     const errorId = randomUUID();
     this.logger.error(
       { errorId, err: exception },
       `unexpected error ${errorId}: ${(exception as Error)?.message}`,
     );
-    return {
-      statusCode: 500,
-      error: REASON[500],
-      message: `internal error; quote ${errorId} when reporting it`,
-    };
+    return answer('internal_error', `internal error; quote ${errorId} when reporting it`);
   }
 
   /**
    * Postgres is down or not answering: the same request will work once it is back. 503 (with
    * Retry-After) tells clients and webhook providers to retry, where a 500 reads as a bug.
    */
-  private databaseUnavailable(exception: unknown, reply: FastifyReply): ErrorBody {
+  private databaseUnavailable(exception: unknown, reply: FastifyReply): ErrorResponse {
     void reply.header('retry-after', DATABASE_RETRY_AFTER_SECONDS);
     this.logger.warn(
       { reason: (exception as Error).message },
       'database unavailable; answered 503',
     );
-    return {
-      statusCode: 503,
-      error: 'service_unavailable',
-      message: 'the database is unavailable; retry in a few seconds',
-    };
+    return answer(
+      'service_unavailable',
+      'the database is unavailable; retry in a few seconds',
+    );
   }
+
+  /** Database errors that are the request's fault; null for the rest (a 500). */
+  private fromDatabase(exception: QueryFailedError): ErrorResponse | null {
+    const driverError = exception.driverError as { code?: string; detail?: string };
+    if (driverError.code === UNIQUE_VIOLATION) {
+      return answer('conflict', conflictMessage(driverError.detail));
+    }
+    if (driverError.code?.startsWith(DATA_EXCEPTION_CLASS)) {
+      this.logger.warn(
+        { sqlState: driverError.code },
+        `input refused by the database: ${exception.message}`,
+      );
+      return answer(
+        'validation_failed',
+        'a value in the request cannot be stored (out of range or not representable); check numbers, dates and text',
+      );
+    }
+    return null;
+  }
+}
+
+function answer(error: HttpErrorCode, message: string): ErrorResponse {
+  return { statusCode: HTTP_ERRORS[error], error, message };
+}
+
+function fromHttpException(exception: HttpException, request: FastifyRequest): ErrorResponse {
+  const statusCode = exception.getStatus();
+  const response = exception.getResponse();
+  const message =
+    typeof response === 'object' && response !== null && 'message' in response
+      ? String((response as { message: unknown }).message)
+      : exception.message;
+  // Nest hands over Fastify's body-parsing errors as bare HttpExceptions with a string.
+  const fromBodyParser = typeof response === 'string';
+  let error = HTTP_ERROR_BY_STATUS[statusCode];
+  if (statusCode === 400 && fromBodyParser && /json/i.test(request.headers['content-type'] ?? '')) {
+    error = 'invalid_json';
+  }
+  if (!error) error = statusCode >= 500 ? 'internal_error' : 'validation_failed';
+  const advice = fromBodyParser ? ADVICE[error] : undefined;
+  return {
+    statusCode,
+    error,
+    message: advice ? `${message.replace(/\.$/, '')}: ${advice}` : message,
+  };
 }
 
 function conflictMessage(detail?: string): string {

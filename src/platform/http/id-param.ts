@@ -6,6 +6,6 @@ export const IdParam = () =>
   Param(
     'id',
     new ParseUUIDPipe({
-      exceptionFactory: () => new DomainError('invalid_input', 'id must be a UUID'),
+      exceptionFactory: () => DomainError.invalidField('id', 'id must be a UUID'),
     }),
   );

@@ -1,21 +1,33 @@
 import { applyDecorators, type Type as Class } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, IsUUID, Max, Min } from 'class-validator';
 import { ObjectLiteral, SelectQueryBuilder } from 'typeorm';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
 
+/**
+ * A whole-number query parameter from `min` to `max` (at most Number.MAX_SAFE_INTEGER). Only
+ * plain decimal digits become a number: `1e23`, `0x10` or a 20-digit value stay strings and fail
+ * IsInt, instead of turning into a float that Postgres refuses as a bigint.
+ */
+export const QueryWholeNumber = (min: number, max: number, message: string) =>
+  applyDecorators(
+    IsOptional(),
+    Transform(({ value }) =>
+      typeof value === 'string' && /^\d{1,16}$/.test(value) ? Number(value) : value,
+    ),
+    IsInt({ message }),
+    Min(min, { message }),
+    Max(max, { message }),
+  );
+
 /** `?limit=`: 1 to MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE when absent. */
 export const PageLimit = () =>
   applyDecorators(
     ApiPropertyOptional({ minimum: 1, maximum: MAX_PAGE_SIZE, default: DEFAULT_PAGE_SIZE }),
-    IsOptional(),
-    Type(() => Number),
-    IsInt(),
-    Min(1),
-    Max(MAX_PAGE_SIZE),
+    QueryWholeNumber(1, MAX_PAGE_SIZE, `limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`),
   );
 
 /** `?limit=&cursor=`; the cursor is the id of the last row of the previous page. */
@@ -23,7 +35,7 @@ export class PageQuery {
   @PageLimit()
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'next_cursor of the previous page' })
   @IsOptional()
   @IsUUID('all', { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;

@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsUUID, Matches, Min } from 'class-validator';
-import { PageLimit } from '../../../platform/http/pagination';
+import { IsOptional, IsUUID, Matches } from 'class-validator';
+import { PageLimit, QueryWholeNumber } from '../../../platform/http/pagination';
 import type { Page } from '../../../platform/http/pagination';
 import type { EventRecord } from '../event-record.entity';
 import { EVENT_TYPES } from '../event-type';
@@ -9,14 +8,19 @@ import type { EventType } from '../event-type';
 
 /** `?after=SEQ` (or the list convention's `?cursor=`), oldest first, as a log is read. */
 export class ListEventsQuery {
-  @ApiPropertyOptional({ minimum: 0, example: 41, description: 'the last seq already processed' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt({ message: 'after must be a seq (a whole number >= 0)' })
-  @Min(0, { message: 'after must be a seq (a whole number >= 0)' })
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: Number.MAX_SAFE_INTEGER,
+    example: 41,
+    description: 'the last seq already processed',
+  })
+  @QueryWholeNumber(0, Number.MAX_SAFE_INTEGER, 'after must be a seq (a whole number >= 0)')
   after?: number;
 
-  @ApiPropertyOptional({ description: 'the next_cursor of a previous page (same as after)' })
+  @ApiPropertyOptional({
+    pattern: '^\\d{1,15}$',
+    description: 'the next_cursor of a previous page (same as after)',
+  })
   @IsOptional()
   @Matches(/^\d{1,15}$/, { message: 'cursor must be the next_cursor of a previous page' })
   cursor?: string;

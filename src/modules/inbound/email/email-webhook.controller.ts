@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
 import { AcceptsMultipart } from '../../../platform/http/multipart';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
@@ -21,6 +22,7 @@ export class EmailWebhookController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
+  @ApiErrorResponse('unauthorized', 'HTTP Basic without EMAIL_WEBHOOK_SECRET as the password')
   @UseGuards(EmailBasicAuthGuard)
   @AcceptsMultipart({ maxBytes: EMAIL_FORM_MAX_BYTES })
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {

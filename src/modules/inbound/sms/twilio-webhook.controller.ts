@@ -1,4 +1,5 @@
 import { Controller, Header, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
 import { Public } from '../../../platform/http/public.decorator';
 import { InboundService } from '../inbound.service';
 import { toRawWebhook, type WebhookRequest } from '../webhook-request';
@@ -9,6 +10,7 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
 
 @Public()
 @Controller('api/webhooks/sms')
+@ApiErrorResponse('forbidden', 'X-Twilio-Signature is missing or does not match this URL and body')
 @UseGuards(TwilioSignatureGuard)
 export class TwilioWebhookController {
   constructor(private readonly inbound: InboundService) {}

@@ -1,5 +1,6 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
@@ -14,6 +15,7 @@ export class WebWebhookController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
+  @ApiErrorResponse('unauthorized', 'the Standard Webhooks signature is missing, stale or wrong')
   @UseGuards(WebSignatureGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(await this.inbound.receiveWebhook('web', toRawWebhook(request)));

@@ -12,6 +12,7 @@ import {
 import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { ApiOkResponse } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
@@ -29,6 +30,8 @@ export class WhatsappWebhookController {
 
   @Get()
   @Header('content-type', 'text/plain; charset=utf-8')
+  @ApiErrorResponse('validation_failed', 'hub.challenge is missing')
+  @ApiErrorResponse('forbidden', 'hub.mode is not subscribe or hub.verify_token is wrong')
   subscribe(@Query() query: Record<string, unknown>): string {
     return answerSubscription(query, this.config.whatsapp.verifyToken);
   }
@@ -36,6 +39,7 @@ export class WhatsappWebhookController {
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
+  @ApiErrorResponse('unauthorized', 'X-Hub-Signature-256 is missing or does not match the body')
   @UseGuards(WhatsappSignatureGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(await this.inbound.receiveWebhook('whatsapp', toRawWebhook(request)));
