@@ -275,7 +275,7 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
         'POST /api/customers': ['400', '401', '409', '413', '415', '500'],
         'PATCH /api/customers/{id}': ['400', '401', '404', '409', '413', '415', '500'],
         'POST /api/conversations': ['400', '401', '404', '409', '413', '415', '500'],
-        'GET /api/events': ['400', '401', '500'],
+        'GET /api/events': ['400', '401', '410', '500'],
         'POST /api/inbound-events/{id}/replay': ['400', '401', '404', '409', '413', '415', '500'],
         'POST /api/webhooks/whatsapp': ['400', '401', '413', '415', '500'],
         'GET /api/webhooks/whatsapp': ['400', '403', '500'],

@@ -1,5 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiGoneResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { PageOf } from '../../platform/http/pagination';
 import { EventPage, EventResponse, ListEventsQuery } from './dto/event.dto';
 import { EventLog } from './event-log';
@@ -11,10 +12,10 @@ export class EventsController {
 
   @Get()
   @ApiOkResponse({ type: PageOf(EventResponse) })
-  @ApiGoneResponse({
-    description:
-      'events_pruned: events after `after` were removed by retention; the body names oldest_seq',
-  })
+  @ApiErrorResponse(
+    'events_pruned',
+    'events after `after` were removed by retention; the body names oldest_seq',
+  )
   list(@Query() query: ListEventsQuery): Promise<EventPage> {
     return this.log.listEvents(query);
   }

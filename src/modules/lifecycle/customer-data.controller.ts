@@ -1,5 +1,5 @@
 import { Controller, Delete, Get } from '@nestjs/common';
-import { ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { IdParam } from '../../platform/http/id-param';
 import { CustomerErasureService } from './customer-erasure.service';
 import { CustomerExportService } from './customer-export.service';
@@ -19,14 +19,12 @@ export class CustomerDataController {
     type: ErasureResponse,
     description: 'the customer and everything stored about them are gone',
   })
-  @ApiNotFoundResponse({ description: 'no such customer (or already erased)' })
   async erase(@IdParam() id: string): Promise<ErasureResponse> {
     return { erased: await this.erasure.eraseCustomer(id) };
   }
 
   @Get(':id/export')
   @ApiOkResponse({ type: CustomerExport })
-  @ApiNotFoundResponse({ description: 'no such customer' })
   export(@IdParam() id: string): Promise<CustomerExport> {
     return this.exporter.exportCustomer(id);
   }
