@@ -3,10 +3,10 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Logger } from 'nestjs-pino';
-import { finished } from 'node:stream/promises';
 import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
+import { collectMultipartForm } from '../platform/http/multipart-form';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
 
@@ -35,13 +35,9 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       stopAtFirstError: false,
     }),
   );
-  // SendGrid Inbound Parse posts multipart forms: text fields become the body; attachments are
-  // drained unread (their names and types arrive in the attachment-info field).
+  // SendGrid Inbound Parse posts multipart forms: text fields become the body and files are
+  // read whole (SendGrid caps a message at 30 MB). POST /api/attachments streams its file instead.
   await app.register(fastifyMultipart, {
-    attachFieldsToBody: 'keyValues',
-    onFile: async (part) => {
-      await finished(part.file.resume());
-    },
     limits: {
       fieldSize: BODY_LIMIT_BYTES,
       fields: 100,
@@ -49,6 +45,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
       fileSize: 30 * BODY_LIMIT_BYTES,
     },
   });
+  app.getHttpAdapter().getInstance().addHook('preValidation', collectMultipartForm);
   setupOpenApi(app);
   await registerQueueBoard(app, config);
   app.enableShutdownHooks();

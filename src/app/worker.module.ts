@@ -6,9 +6,10 @@ import { dataSourceOptions } from '../platform/database/data-source-options';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
 import { WorkerMetricsServer } from '../platform/metrics/worker-metrics.server';
+import { MediaFetchModule } from '../modules/attachments/media-fetch.module';
 import { DeliveryModule } from '../modules/delivery/delivery.module';
 
-/** The worker process: no HTTP server, only the outbound queue consumers and the sweeper. */
+/** The worker process: no HTTP server, only the outbound queue consumers, the media fetcher and the sweepers. */
 @Module({})
 export class WorkerModule {
   static forConfig(config: AppConfig): DynamicModule {
@@ -20,6 +21,7 @@ export class WorkerModule {
         MetricsModule.forProcess('worker'),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
         DeliveryModule,
+        MediaFetchModule,
       ],
       providers: [WorkerMetricsServer],
     };

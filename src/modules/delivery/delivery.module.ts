@@ -1,6 +1,7 @@
 import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { DeliveryService } from './delivery.service';
 import { OutboundProcessor } from './outbound.processor';
@@ -12,6 +13,7 @@ import { mailerOptions } from './senders/mail-transport';
 @Module({
   imports: [
     MessagingModule,
+    AttachmentsModule,
     MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: mailerOptions }),
   ],
   providers: [channelSendersProvider, DeliveryService, OutboundProcessor, OutboxSweeper],

@@ -8,7 +8,6 @@ import {
   AttemptResponse,
   CreateMessageDto,
   ListMessagesQuery,
-  mapMessage,
   MessageResponse,
 } from './dto/message.dto';
 import { ReceiptResponse } from './dto/receipt.dto';
@@ -51,7 +50,7 @@ export class MessageController {
   @Get('messages/:id')
   @ApiOkResponse({ type: MessageResponse })
   async get(@IdParam() id: string): Promise<MessageResponse> {
-    return mapMessage(await this.messages.getMessage(id));
+    return this.messages.describeMessage(await this.messages.getMessage(id));
   }
 
   @Get('messages/:id/attempts')
@@ -70,7 +69,7 @@ export class MessageController {
   @HttpCode(202)
   @ApiAcceptedResponse({ type: MessageResponse, description: 'queued for a fresh round' })
   async retry(@IdParam() id: string): Promise<MessageResponse> {
-    return mapMessage(await this.messages.retryMessage(id));
+    return this.messages.describeMessage(await this.messages.retryMessage(id));
   }
 
   @Get('conversations/:id/messages')

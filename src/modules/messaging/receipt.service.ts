@@ -4,7 +4,6 @@ import { EntityManager, Repository } from 'typeorm';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { EventLog } from '../events/event-log';
-import { mapMessage } from './dto/message.dto';
 import { mapReceipt, ReceiptResponse } from './dto/receipt.dto';
 import { MessageReceipt } from './message-receipt.entity';
 import type { ReceiptStatus } from './message-status';
@@ -98,7 +97,7 @@ export class ReceiptService {
           type: 'message.updated',
           conversationId: updated.conversationId,
           previousStatus: before!.status,
-          data: mapMessage(updated),
+          data: await this.messages.describeMessage(updated),
         });
       }
     }

@@ -12,7 +12,9 @@ export type DomainErrorCode =
   | 'whatsapp_window_closed'
   | 'unauthorized'
   | 'forbidden'
-  | 'unsupported_media_type';
+  | 'unsupported_media_type'
+  | 'attachment_too_large'
+  | 'attachment_type_not_allowed';
 
 export class DomainError extends Error {
   constructor(

@@ -15,6 +15,8 @@ const STATUS_BY_CODE: Record<DomainErrorCode, number> = {
   channel_mismatch: 422,
   idempotency_key_reused: 422,
   whatsapp_window_closed: 422,
+  attachment_too_large: 422,
+  attachment_type_not_allowed: 422,
 };
 
 const REASON: Record<number, string> = {

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { Public } from '../../../platform/http/public.decorator';
+import { AttachmentService } from '../../attachments/attachment.service';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
 import { toRawWebhook, type WebhookRequest } from '../webhook-request';
@@ -9,13 +10,18 @@ import { EmailBasicAuthGuard } from './email-basic-auth.guard';
 @Public()
 @Controller('api/webhooks/email')
 export class EmailWebhookController {
-  constructor(private readonly inbound: InboundService) {}
+  constructor(
+    private readonly inbound: InboundService,
+    private readonly attachments: AttachmentService,
+  ) {}
 
   @Post()
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
   @UseGuards(EmailBasicAuthGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+    // Once authenticated, SendGrid's files are kept; the stored event holds references to them.
+    await this.attachments.keepFormFiles(request);
     return mapWebhookAck(await this.inbound.receiveWebhook('email', toRawWebhook(request)));
   }
 }

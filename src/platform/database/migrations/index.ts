@@ -2,6 +2,7 @@ import { InitialSchema1764115200000 } from './1764115200000-initial-schema';
 import { InboundEventsAndReceipts1764201600000 } from './1764201600000-inbound-events-and-receipts';
 import { EventLog1764288000000 } from './1764288000000-event-log';
 import { RetrySignal1764374400000 } from './1764374400000-retry-signal';
+import { Attachments1764633600000 } from './1764633600000-attachments';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -9,4 +10,5 @@ export const MIGRATIONS = [
   InboundEventsAndReceipts1764201600000,
   EventLog1764288000000,
   RetrySignal1764374400000,
+  Attachments1764633600000,
 ];
