@@ -8,6 +8,7 @@ import { STREAMED_MULTIPART } from '../../platform/http/multipart-form';
 import { Public } from '../../platform/http/public.decorator';
 import { Attachment } from './attachment.entity';
 import { AttachmentService } from './attachment.service';
+import { fileTooLarge } from './storage/file-spool';
 import {
   AttachmentResponse,
   mapAttachment,
@@ -34,7 +35,9 @@ export class AttachmentController {
         `send multipart/form-data with the file in the field "${UPLOAD_FIELD}"`,
       );
     }
-    const part = await request.file();
+    // One byte over the limit reaches the spool, which refuses it; the plugin's own limit
+    // (30 MB for webhook forms) would cut the file short instead.
+    const part = await request.file({ limits: { fileSize: this.attachments.maxBytes + 1 } });
     if (!part || part.fieldname !== UPLOAD_FIELD) {
       part?.file.resume();
       throw new DomainError('invalid_input', `${UPLOAD_FIELD}: one file is required`);
@@ -44,6 +47,7 @@ export class AttachmentController {
       part.mimetype,
       part.filename || null,
     );
+    if (part.file.truncated) throw fileTooLarge(this.attachments.maxBytes);
     return mapUploadedAttachment(stored);
   }
 

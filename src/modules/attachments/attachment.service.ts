@@ -54,6 +54,10 @@ export class AttachmentService {
     private readonly signer: MediaUrlSigner,
   ) {}
 
+  get maxBytes(): number {
+    return this.config.attachments.maxBytes;
+  }
+
   /** Streams a file into storage and records it `stored`. */
   async storeFile(
     input: Readable,
