@@ -1,10 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import {
-  localStorageUnderTest,
-  s3StorageUnderTest,
-  StorageUnderTest,
-} from './support/attachment-files';
+import { STORAGE_DRIVERS, StorageUnderTest } from './support/attachment-files';
 import { ApiProcess, startApiProcess } from './support/api-process';
 import { testEnv } from './support/test-env';
 
@@ -65,12 +61,7 @@ function streamedUpload(size: number): {
   };
 }
 
-const drivers: [string, () => Promise<StorageUnderTest>][] = [
-  ['local', localStorageUnderTest],
-  ['s3', s3StorageUnderTest],
-];
-
-describe.each(drivers)(
+describe.each(STORAGE_DRIVERS)(
   'a 100 MiB file streams through the API (%s storage)',
   (driver, startStorage) => {
     let storage: StorageUnderTest;

@@ -1,13 +1,12 @@
 import { simpleParser } from 'mailparser';
 import {
   ATTACHMENT_URL_SECRET,
-  localStorageUnderTest,
   mediaSignature,
   multipartForm,
   pdfBytes,
   pngBytes,
-  s3StorageUnderTest,
   sha256,
+  STORAGE_DRIVERS,
   StorageUnderTest,
 } from './support/attachment-files';
 import { sql } from './support/db';
@@ -27,12 +26,7 @@ const MIB = 1024 * 1024;
 /** Small enough for quick tests, large enough to go over WhatsApp's 5 MB image limit. */
 const MAX_BYTES = 6 * MIB;
 
-const drivers: [string, () => Promise<StorageUnderTest>][] = [
-  ['local', localStorageUnderTest],
-  ['s3 (s3rver on loopback)', s3StorageUnderTest],
-];
-
-describe.each(drivers)('attachments, %s storage', (_name, startStorage) => {
+describe.each(STORAGE_DRIVERS)('attachments, %s storage', (_name, startStorage) => {
   let storage: StorageUnderTest;
   let stack: OutboundStack;
 

@@ -116,6 +116,12 @@ export async function s3StorageUnderTest(): Promise<StorageUnderTest> {
   };
 }
 
+/** Every test of attachments runs against both drivers. */
+export const STORAGE_DRIVERS: [string, () => Promise<StorageUnderTest>][] = [
+  ['local', localStorageUnderTest],
+  ['s3 (s3rver on loopback)', s3StorageUnderTest],
+];
+
 function countFilesUnder(directory: string): number {
   let count = 0;
   let entries: string[];

@@ -40,6 +40,8 @@ export interface InboundAttachmentLinks {
   sources: InboundAttachmentSource[];
 }
 
+type AttachmentRow = AttachmentResponse & { message_id: string };
+
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 @Injectable()
@@ -119,23 +121,20 @@ export class AttachmentService {
   async listForMessages(messageIds: string[]): Promise<Map<string, AttachmentResponse[]>> {
     const byMessage = new Map<string, AttachmentResponse[]>();
     if (messageIds.length === 0) return byMessage;
-    const rows: (Attachment & { messageId: string })[] = await this.attachments
-      .createQueryBuilder('file')
-      .innerJoin('message_attachments', 'link', 'link.attachment_id = file.id')
-      .addSelect('link.message_id', 'link_message_id')
-      .where('link.message_id IN (:...messageIds)', { messageIds })
-      .orderBy('link.position', 'ASC')
-      .getRawAndEntities()
-      .then(({ raw, entities }) =>
-        entities.map((entity, index) => ({
-          ...entity,
-          messageId: (raw as { link_message_id: string }[])[index].link_message_id,
-        })),
-      );
-    for (const row of rows) {
-      const list = byMessage.get(row.messageId) ?? [];
-      list.push(mapAttachment(row));
-      byMessage.set(row.messageId, list);
+    // Raw rows: one upload may be linked to several messages of the page, which an entity
+    // query would merge into one.
+    const rows: AttachmentRow[] = await this.attachments.query(
+      `SELECT link.message_id, file.id, file.status, file.content_type, file.filename,
+              file.size::float8 AS size, file.sha256, file.error
+         FROM message_attachments link JOIN attachments file ON file.id = link.attachment_id
+        WHERE link.message_id = ANY($1::uuid[])
+        ORDER BY link.message_id, link.position`,
+      [messageIds],
+    );
+    for (const { message_id: messageId, ...file } of rows) {
+      const list = byMessage.get(messageId) ?? [];
+      list.push(file);
+      byMessage.set(messageId, list);
     }
     return byMessage;
   }
