@@ -22,7 +22,11 @@ export async function startWorker(env: Record<string, string>): Promise<WorkerHa
   let output = '';
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker did not start:\n${output}`)), 20_000);
+    const timer = setTimeout(() => {
+      // A worker left running would sweep later test files' rows from the shared database.
+      child.kill('SIGKILL');
+      reject(new Error(`worker did not start:\n${output}`));
+    }, 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('worker started')) {
