@@ -9,6 +9,7 @@ import { HealthModule } from '../platform/health/health.module';
 import { ApiKeyGuard } from '../platform/http/api-key.guard';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
+import { AttachmentsModule } from '../modules/attachments/attachments.module';
 import { ConversationModule } from '../modules/conversation/conversation.module';
 import { CustomerModule } from '../modules/customer/customer.module';
 import { EventsModule } from '../modules/events/events.module';
@@ -32,6 +33,7 @@ export class ApiModule {
         CustomerModule,
         ConversationModule,
         MessagingModule,
+        AttachmentsModule,
         InboundModule,
         EventsModule,
         LifecycleModule,

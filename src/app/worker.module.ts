@@ -6,13 +6,14 @@ import { dataSourceOptions } from '../platform/database/data-source-options';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
 import { WorkerMetricsServer } from '../platform/metrics/worker-metrics.server';
+import { MediaFetchModule } from '../modules/attachments/media-fetch.module';
 import { DeliveryModule } from '../modules/delivery/delivery.module';
 import { RetentionModule } from '../modules/lifecycle/retention.module';
 import { WebhookDispatchModule } from '../modules/webhooks/webhook-dispatch.module';
 
 /**
- * The worker process: no HTTP server; the outbound queue consumers, the sweeper, retention and
- * the webhook dispatcher.
+ * The worker process: no HTTP server; the outbound queue consumers, the media fetcher, the
+ * sweepers, retention and the webhook dispatcher.
  */
 @Module({})
 export class WorkerModule {
@@ -27,6 +28,7 @@ export class WorkerModule {
         DeliveryModule,
         RetentionModule,
         WebhookDispatchModule,
+        MediaFetchModule,
       ],
       providers: [WorkerMetricsServer],
     };

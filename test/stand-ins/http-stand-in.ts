@@ -13,6 +13,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingHttpHeaders;
   rawBody: string;
+  /** The body's exact bytes (uploads are binary). */
+  bytes: Buffer;
   /** Set when the content type is JSON and the body parses. */
   json?: unknown;
   /** Set when the content type is `application/x-www-form-urlencoded` (a repeated name keeps its last value). */
@@ -24,7 +26,10 @@ export interface RecordedRequest {
 
 export interface ScriptedResponse {
   status: number;
-  /** A string is sent as is (text/plain unless `headers` say otherwise), anything else as JSON. */
+  /**
+   * A string is sent as is (text/plain unless `headers` say otherwise), a Buffer as bytes,
+   * anything else as JSON.
+   */
   body?: unknown;
   headers?: Record<string, string>;
   /** Overrides the stand-in's `setDelay` for this answer. */
@@ -151,13 +156,13 @@ export abstract class HttpStandIn {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let rawBody: string;
+    let bytes: Buffer;
     try {
-      rawBody = (await readAll(req)).toString('utf8');
+      bytes = await readAll(req);
     } catch {
       return; // the client went away mid-request; nothing reached the provider
     }
-    const request = parseRequest(req, rawBody);
+    const request = parseRequest(req, bytes);
     this.requests.push(request);
     const refusal = this.check(request);
     const response = refusal ?? this.script.shift() ?? this.succeed(request);
@@ -185,8 +190,11 @@ export abstract class HttpStandIn {
     { status, body, headers = {} }: ScriptedResponse,
     generation: number,
   ): void {
-    let payload: string | undefined;
-    if (typeof body === 'string') {
+    let payload: string | Buffer | undefined;
+    if (Buffer.isBuffer(body)) {
+      res.setHeader('content-type', 'application/octet-stream');
+      payload = body;
+    } else if (typeof body === 'string') {
       res.setHeader('content-type', 'text/plain; charset=utf-8');
       payload = body;
     } else if (body !== undefined) {
@@ -212,12 +220,14 @@ export function pathnameOf(request: RecordedRequest): string {
   return request.path.split('?')[0];
 }
 
-function parseRequest(req: IncomingMessage, rawBody: string): RecordedRequest {
+function parseRequest(req: IncomingMessage, bytes: Buffer): RecordedRequest {
+  const rawBody = bytes.toString('utf8');
   const request: RecordedRequest = {
     method: req.method ?? '',
     path: req.url ?? '',
     headers: req.headers,
     rawBody,
+    bytes,
     receivedAt: Date.now(),
   };
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();

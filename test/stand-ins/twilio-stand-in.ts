@@ -14,6 +14,8 @@ export interface TwilioStandInOptions {
 
 /** Twilio `POST /2010-04-01/Accounts/{AccountSid}/Messages.json` (PROVIDERS.md §3.1–3.3). */
 export class TwilioStandIn extends HttpStandIn {
+  /** Media of inbound MMS by path, served only with the account's credentials. */
+  readonly media = new Map<string, { bytes: Buffer; contentType: string }>();
   private readonly apiPath: string;
   private readonly authorization: string;
 
@@ -31,6 +33,15 @@ export class TwilioStandIn extends HttpStandIn {
     return `${this.url}${this.apiPath}`;
   }
 
+  /** A photo a customer sent by MMS: the MediaUrl for the inbound webhook. */
+  addMedia(bytes: Buffer, contentType: string): string {
+    const path =
+      `/2010-04-01/Accounts/${this.accountSid}/Messages/MM${randomBytes(16).toString('hex')}` +
+      `/Media/ME${randomBytes(16).toString('hex')}`;
+    this.media.set(path, { bytes, contentType });
+    return `${this.url}${path}`;
+  }
+
   /** The message sids of accepted answers in order, to correlate with what the sender stored. */
   get sids(): string[] {
     return this.accepted.flatMap((request) => {
@@ -41,6 +52,14 @@ export class TwilioStandIn extends HttpStandIn {
 
   protected check(request: RecordedRequest): ScriptedResponse | undefined {
     const path = pathnameOf(request);
+    if (this.media.has(path)) {
+      // Media URLs require HTTP Basic authentication when the account enforces it.
+      return header(request, 'authorization') === this.authorization
+        ? undefined
+        : twilioError(20003, 'Authenticate', 401, {
+            'www-authenticate': 'Basic realm="Twilio API"',
+          });
+    }
     if (path !== this.apiPath) {
       return twilioError(20404, `The requested resource ${path} was not found`, 404);
     }
@@ -56,13 +75,21 @@ export class TwilioStandIn extends HttpStandIn {
     if (!form.From && !form.MessagingServiceSid) {
       return twilioError(21603, "A 'From' phone number is required.", 400);
     }
-    if (!form.Body) return twilioError(21602, 'Message body is required.', 400);
+    const mediaUrls = new URLSearchParams(request.rawBody).getAll('MediaUrl');
+    if (!form.Body && mediaUrls.length === 0) {
+      return twilioError(21602, 'Message body is required.', 400);
+    }
     return undefined;
   }
 
   protected succeed(request: RecordedRequest): ScriptedResponse {
+    const media = this.media.get(pathnameOf(request));
+    if (media) {
+      return { status: 200, body: media.bytes, headers: { 'content-type': media.contentType } };
+    }
     const form = request.form!;
-    const sid = `SM${randomBytes(16).toString('hex')}`;
+    const numMedia = new URLSearchParams(request.rawBody).getAll('MediaUrl').length;
+    const sid = `${numMedia > 0 ? 'MM' : 'SM'}${randomBytes(16).toString('hex')}`;
     const now = new Date().toUTCString().replace('GMT', '+0000');
     return {
       status: 201,
@@ -76,7 +103,7 @@ export class TwilioStandIn extends HttpStandIn {
         // A Messaging Service accepts first and picks the sender later (PROVIDERS.md §3.2).
         status: form.MessagingServiceSid ? 'accepted' : 'queued',
         num_segments: '1',
-        num_media: '0',
+        num_media: String(numMedia),
         direction: 'outbound-api',
         api_version: '2010-04-01',
         price: null,

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_test';
@@ -25,6 +27,8 @@ export function testEnv(
     OUTBOUND_LOCK_DURATION_MS: '2000',
     // Several workers run at once in tests: no fixed metrics port unless a test asks for one.
     WORKER_METRICS_PORT: '0',
+    // Files a test stores (email attachments, uploads) stay out of the checkout.
+    STORAGE_PATH: join(tmpdir(), 'omnichannel-test-attachments'),
     ...overrides,
   };
   return Object.fromEntries(

@@ -1,6 +1,7 @@
 import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { DatabaseOutage } from './database-outage';
 import { DeliveryService } from './delivery.service';
@@ -13,6 +14,7 @@ import { mailerOptions } from './senders/mail-transport';
 @Module({
   imports: [
     MessagingModule,
+    AttachmentsModule,
     MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: mailerOptions }),
   ],
   providers: [

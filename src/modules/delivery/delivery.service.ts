@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
+import { AttachmentService } from '../attachments/attachment.service';
 import type { Channel } from '../conversation/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
@@ -48,6 +49,7 @@ export class DeliveryService {
     @Inject(CHANNEL_SENDERS) senders: ChannelSender[],
     private readonly ledger: DeliveryLedger,
     private readonly metrics: AppMetrics,
+    private readonly attachments: AttachmentService,
   ) {
     this.senders = new Map(senders.map((sender) => [sender.channel, sender]));
   }
@@ -144,13 +146,14 @@ export class DeliveryService {
     this.metrics.messages.inc({ channel, direction: 'outbound', status });
   }
 
-  private send(message: ClaimedMessage) {
+  private async send(message: ClaimedMessage) {
     const sender = this.senders.get(message.channel);
     if (!sender) throw SendError.permanent(`channel ${message.channel} is not configured`);
     if (!message.recipient) {
       throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
     }
-    return sender.send({ ...message, recipient: message.recipient });
+    const attachments = await this.attachments.listForSending(message.id);
+    return sender.send({ ...message, recipient: message.recipient, attachments });
   }
 
   private async handleFailure(

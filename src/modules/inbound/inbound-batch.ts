@@ -1,4 +1,5 @@
 import type { JsonObject } from '../../platform/database/json';
+import type { InboundAttachmentSource } from '../attachments/inbound-attachment';
 import type { Channel } from '../conversation/channel';
 import type { InboundSender } from '../customer/customer.service';
 import type { IncomingReceipt } from '../messaging/receipt.service';
@@ -14,6 +15,8 @@ export interface InboundMessageInput {
   metadata: JsonObject;
   /** Provider ids of earlier messages this one answers (email In-Reply-To, References). */
   inReplyTo: string[];
+  /** Files the message carries; fetched by the worker or, for email, kept from the webhook. */
+  attachments?: InboundAttachmentSource[];
 }
 
 /** A receipt and where it sits in its payload, which keys it across replays of the event. */

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PreparedSqlModule } from '../../platform/database/prepared-sql';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
 import { MessagingModule } from '../messaging/messaging.module';
@@ -21,6 +22,7 @@ import { WhatsappWebhookController } from './whatsapp/whatsapp-webhook.controlle
     ConversationModule,
     MessagingModule,
     PreparedSqlModule,
+    AttachmentsModule,
   ],
   controllers: [
     WhatsappWebhookController,

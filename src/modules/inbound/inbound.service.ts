@@ -10,6 +10,7 @@ import { DomainError } from '../../platform/errors/domain-error';
 import { fetchPage, Page } from '../../platform/http/pagination';
 import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
+import { AttachmentService, InboundAttachmentLinks } from '../attachments/attachment.service';
 import type { Channel } from '../conversation/channel';
 import type { InboundSender } from '../customer/customer.service';
 import { MessageService } from '../messaging/message.service';
@@ -71,6 +72,7 @@ export class InboundService {
     private readonly receipts: ReceiptService,
     private readonly messageEvents: InboundMessageEvents,
     private readonly sql: PreparedSql,
+    private readonly attachments: AttachmentService,
   ) {}
 
   /**
@@ -242,16 +244,28 @@ export class InboundService {
       problemsOf(batch),
     ];
     const heldReceipts: ReceiptSubject[] = [];
+    const files = await Promise.all(
+      batch.messages.map((input) => this.attachments.keepInlineSources(input.attachments ?? [])),
+    );
+    const withFiles = files.some((sources) => sources.length > 0);
+    let toFetch: string[] = [];
     const rows =
-      batch.receipts.length === 0
+      batch.receipts.length === 0 && !withFiles
         ? await this.sql.rows<StoredRow>(statement, values)
         : await this.dataSource.transaction(async (manager) => {
             const stored: StoredRow[] = await manager.query(statement.text, values);
             if (stored.length > 0) {
               heldReceipts.push(...(await this.recordReceipts(event, batch, manager)));
             }
+            if (withFiles) {
+              toFetch = await this.attachments.recordInbound(
+                manager,
+                fileLinks(stored, columns[0] as string[], files),
+              );
+            }
             return stored;
           });
+    await this.attachments.enqueueFetches(toFetch);
     if (rows.length === 0) return undefined;
     const messages = rows
       .filter((row) => row.message_id)
@@ -410,4 +424,18 @@ function problemsOf(batch: InboundBatch): string | null {
 
 function isUnreadable(batch: InboundBatch): boolean {
   return batch.problems.length > 0 && batch.messages.length === 0 && batch.receipts.length === 0;
+}
+
+/** Each newly stored message's files; `ids` are the message ids in batch order. */
+function fileLinks(
+  stored: StoredRow[],
+  ids: string[],
+  files: InboundAttachmentLinks['sources'][],
+): InboundAttachmentLinks[] {
+  return stored.flatMap((row) => {
+    const index = row.message_id ? ids.indexOf(row.message_id) : -1;
+    return index >= 0 && files[index].length > 0
+      ? [{ messageId: row.message_id!, sources: files[index] }]
+      : [];
+  });
 }

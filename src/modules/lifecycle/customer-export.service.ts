@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In } from 'typeorm';
+import { AttachmentService } from '../attachments/attachment.service';
 import { DomainError } from '../../platform/errors/domain-error';
 import { Conversation } from '../conversation/conversation.entity';
 import { mapConversation } from '../conversation/dto/conversation.dto';
@@ -16,7 +17,10 @@ import type { CustomerExport } from './dto/customer-data.dto';
 /** The right of access: one customer's records, read in one snapshot. */
 @Injectable()
 export class CustomerExportService {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly attachments: AttachmentService,
+  ) {}
 
   exportCustomer(customerId: string): Promise<CustomerExport> {
     return this.dataSource.transaction('REPEATABLE READ', async (manager) => {
@@ -45,13 +49,12 @@ export class CustomerExportService {
             }),
           ])
         : [[], []];
+      const files = await this.attachments.listForMessages(messageIds);
       return {
         customer: mapCustomer(customer),
         conversations: conversations.map(mapConversation),
         messages: messages.map((message) => ({
-          // Replaced by the message's own attachment records once it carries them.
-          attachments: [],
-          ...mapMessage(message),
+          ...mapMessage(message, files.get(message.id)),
           attempts: attempts.filter((row) => row.messageId === message.id).map(mapAttempt),
           receipts: receipts.filter((row) => row.messageId === message.id).map(mapReceipt),
         })),

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { EventLogModule } from '../events/event-log.module';
 import { MessagingModule } from '../messaging/messaging.module';
 import { CustomerDataController } from './customer-data.controller';
@@ -9,7 +10,7 @@ import { LINKED_DATA_STORES } from './linked-data-stores';
 
 /** API: a customer's export and erasure, across every module's tables. */
 @Module({
-  imports: [EventLogModule, MessagingModule],
+  imports: [AttachmentsModule, EventLogModule, MessagingModule],
   controllers: [CustomerDataController],
   providers: [
     CustomerErasureService,

@@ -1,5 +1,6 @@
 import { statement } from '../../platform/database/prepared-sql';
 import { appendEventsSql } from '../events/append-events.sql';
+import { attachmentIdsJsonSql } from '../attachments/dto/attachment-json.sql';
 import { messageJsonSql } from './dto/message-json.sql';
 
 /**
@@ -11,9 +12,12 @@ import { messageJsonSql } from './dto/message-json.sql';
  * $1 id, $2 conversation_id, $3 direction, $4 channel, $5 body, $6 subject, $7 template,
  * $8 metadata, $9 an explicit recipient (else the customer's address on the channel),
  * $10 priority, $11 status, $12 expires_at, $13 created_at, $14 the reply window's start
- * (NULL: no window to check); with a key, $15 key, $16 request hash, $17 response status.
+ * (NULL: no window to check), $15 attachment ids (linked in order; checked beforehand);
+ * with a key, $16 key, $17 request hash, $18 response status.
  */
 function acceptSql(idempotencyKey: boolean): string {
+  // The links are written by this statement, so its own reads do not see them yet.
+  const messageJson = messageJsonSql('message', attachmentIdsJsonSql('$15::uuid[]'));
   return `
   WITH target AS (
     SELECT conversation.id, conversation.customer_id,
@@ -43,6 +47,11 @@ function acceptSql(idempotencyKey: boolean): string {
       FROM target
     RETURNING *
   ),
+  linked AS (
+    INSERT INTO message_attachments (message_id, position, attachment_id)
+    SELECT message.id, listed.position, listed.id
+      FROM message, unnest($15::uuid[]) WITH ORDINALITY AS listed(id, position)
+  ),
   touched AS (
     UPDATE conversations
        SET last_message_at = GREATEST(COALESCE(last_message_at, message.created_at), message.created_at)
@@ -50,14 +59,14 @@ function acceptSql(idempotencyKey: boolean): string {
   ),
   created_event AS (${appendEventsSql(
     `SELECT 'message.created' AS type, conversation_id, NULL AS previous_status,
-            ${messageJsonSql('message')} AS data
+            ${messageJson} AS data
        FROM message`,
   )})${
     idempotencyKey
       ? `,
   remembered AS (
     INSERT INTO idempotency_keys (key, request_hash, message_id, response_status, response_body)
-    SELECT $15::text, $16::text, message.id, $17::int, ${messageJsonSql('message')} FROM message
+    SELECT $16::text, $17::text, message.id, $18::int, ${messageJson} FROM message
   )`
       : ''
   }

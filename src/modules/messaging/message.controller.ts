@@ -9,7 +9,6 @@ import {
   AttemptResponse,
   CreateMessageDto,
   ListMessagesQuery,
-  mapMessage,
   MessageResponse,
 } from './dto/message.dto';
 import { ReceiptResponse } from './dto/receipt.dto';
@@ -58,7 +57,7 @@ export class MessageController {
   @Get('messages/:id')
   @ApiOkResponse({ type: MessageResponse })
   async get(@IdParam() id: string): Promise<MessageResponse> {
-    return mapMessage(await this.messages.getMessage(id));
+    return this.messages.describeMessage(await this.messages.getMessage(id));
   }
 
   @Get('messages/:id/attempts')
@@ -78,7 +77,7 @@ export class MessageController {
   @ApiAcceptedResponse({ type: MessageResponse, description: 'queued for a fresh round' })
   @ApiErrorResponse('invalid_state', 'only failed or expired outbound messages can be retried')
   async retry(@IdParam() id: string): Promise<MessageResponse> {
-    return mapMessage(await this.messages.retryMessage(id));
+    return this.messages.describeMessage(await this.messages.retryMessage(id));
   }
 
   @Get('conversations/:id/messages')

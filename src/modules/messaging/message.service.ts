@@ -9,6 +9,7 @@ import { fetchPage, Page, PageQuery } from '../../platform/http/pagination';
 import type { JsonObject } from '../../platform/database/json';
 import { PreparedSql } from '../../platform/database/prepared-sql';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
+import { AttachmentService } from '../attachments/attachment.service';
 import type { Channel } from '../conversation/channel';
 import { ConversationService } from '../conversation/conversation.service';
 import { CustomerService } from '../customer/customer.service';
@@ -58,6 +59,7 @@ export class MessageService {
     private readonly metrics: AppMetrics,
     private readonly eventLog: EventLog,
     private readonly sql: PreparedSql,
+    private readonly attachments: AttachmentService,
   ) {}
 
   /**
@@ -73,6 +75,11 @@ export class MessageService {
     }
 
     const draft = this.draftMessage(input);
+    const attachmentIds = input.attachments ?? [];
+    const attachments =
+      attachmentIds.length > 0
+        ? await this.attachments.checkForMessage(attachmentIds, input.channel)
+        : [];
     const statusCode = draft.direction === 'outbound' ? 202 : 201;
     let stored: StoredRow | undefined;
     try {
@@ -93,6 +100,7 @@ export class MessageService {
           draft.expiresAt,
           draft.createdAt,
           this.replyWindowStart(input, draft.createdAt),
+          attachmentIds,
           ...(idempotencyKey ? [idempotencyKey, hash, statusCode] : []),
         ],
       );
@@ -107,12 +115,15 @@ export class MessageService {
     }
     if (!stored) throw await this.whyNotAccepted(input);
 
-    const body = mapMessage({
-      ...draft,
-      customerId: stored.customer_id,
-      subject: stored.subject,
-      recipient: stored.recipient,
-    });
+    const body = mapMessage(
+      {
+        ...draft,
+        customerId: stored.customer_id,
+        subject: stored.subject,
+        recipient: stored.recipient,
+      },
+      attachments,
+    );
     this.metrics.messages.inc({
       channel: body.channel,
       direction: body.direction,
@@ -129,7 +140,13 @@ export class MessageService {
     return message;
   }
 
-  listMessages(query: ListMessagesQuery): Promise<Page<MessageResponse>> {
+  /** The message as the API shows it, with its attachments. */
+  async describeMessage(message: Message): Promise<MessageResponse> {
+    const attachments = await this.attachments.listForMessages([message.id]);
+    return mapMessage(message, attachments.get(message.id));
+  }
+
+  async listMessages(query: ListMessagesQuery): Promise<Page<MessageResponse>> {
     const builder = this.messages.createQueryBuilder('message');
     if (query.status) builder.andWhere('message.status = :status', { status: query.status });
     if (query.channel) builder.andWhere('message.channel = :channel', { channel: query.channel });
@@ -141,7 +158,10 @@ export class MessageService {
         conversationId: query.conversation_id,
       });
     }
-    return fetchPage(builder, query, mapMessage);
+    const page = await fetchPage(builder, query, mapMessage);
+    const attachments = await this.attachments.listForMessages(page.data.map((m) => m.id));
+    for (const message of page.data) message.attachments = attachments.get(message.id) ?? [];
+    return page;
   }
 
   async listConversationMessages(
@@ -181,7 +201,7 @@ export class MessageService {
         type: 'message.updated',
         conversationId: updated.conversationId,
         previousStatus: message.status,
-        data: mapMessage(updated),
+        data: await this.describeMessage(updated),
       });
       return updated;
     });
@@ -212,13 +232,16 @@ export class MessageService {
     if (input.template && (input.channel !== 'whatsapp' || !outbound)) {
       throw DomainError.invalidField('template', 'template is only for outbound whatsapp messages');
     }
-    if (!input.body && !input.template) {
+    if (!input.body && !input.template && !input.attachments?.length) {
       throw DomainError.invalidField(
         'body',
         input.channel === 'whatsapp' && outbound
-          ? 'body or template is required'
-          : 'body is required',
+          ? 'body, template or attachments is required'
+          : 'body or attachments is required',
       );
+    }
+    if (input.template && input.attachments?.length) {
+      throw new DomainError('invalid_input', 'a template message carries no attachments');
     }
     const now = new Date();
     return newMessage(

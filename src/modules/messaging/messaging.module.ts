@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { PreparedSqlModule } from '../../platform/database/prepared-sql';
 import { QueueModule } from '../../platform/queue/queue.module';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
 import { EventLogModule } from '../events/event-log.module';
@@ -23,6 +24,7 @@ import { ReceiptService } from './receipt.service';
     ConversationModule,
     EventLogModule,
     PreparedSqlModule,
+    AttachmentsModule,
   ],
   controllers: [MessageController],
   providers: [MessageService, OutboundQueue, DeliveryLedger, ReceiptService],

@@ -5,7 +5,6 @@ import { PreparedSql } from '../../platform/database/prepared-sql';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
 import type { Channel } from '../conversation/channel';
 import { EventLog } from '../events/event-log';
-import { mapMessage } from './dto/message.dto';
 import { mapReceipt, ReceiptResponse } from './dto/receipt.dto';
 import { MessageReceipt } from './message-receipt.entity';
 import type { MessageStatus, ReceiptStatus } from './message-status';
@@ -201,7 +200,7 @@ export class ReceiptService {
       type: 'message.updated',
       conversationId: updated.conversationId,
       previousStatus: before.status,
-      data: mapMessage(updated),
+      data: await this.messages.describeMessage(updated),
     });
     if (after.status !== before.status) {
       this.metrics.messages.inc({

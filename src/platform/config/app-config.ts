@@ -31,6 +31,26 @@ export interface WebConfig {
   secret: string;
 }
 
+export interface S3StorageConfig {
+  bucket: string;
+  region: string;
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
+}
+
+export interface AttachmentsConfig {
+  driver: 'local' | 's3';
+  /** Where the local driver keeps files; also where uploads are spooled before they are kept. */
+  storagePath: string;
+  s3?: S3StorageConfig;
+  maxBytes: number;
+  urlTtlSeconds: number;
+  /** Key of the HMAC that signs media URLs handed to providers (Twilio MediaUrl, web JSON). */
+  urlSecret: string;
+}
+
 export interface AppConfig {
   nodeEnv: string;
   port: number;
@@ -70,6 +90,7 @@ export interface AppConfig {
   web: { sender?: WebConfig; secret?: string };
   retention: RetentionConfig;
   webhooks: WebhooksConfig;
+  attachments: AttachmentsConfig;
 }
 
 /** How long each kind of record is kept, in milliseconds; null = forever. */
@@ -300,6 +321,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
     endpointConcurrency: integer('EVENT_WEBHOOK_ENDPOINT_CONCURRENCY', 10, 1),
     pollIntervalMs: integer('EVENT_WEBHOOK_POLL_INTERVAL_MS', 200, 10),
   };
+  const storageDriver = oneOf('STORAGE_DRIVER', ['local', 's3'] as const, 'local');
+  let s3: S3StorageConfig | undefined;
+  if (storageDriver === 's3') {
+    const bucket = text('S3_BUCKET');
+    if (!bucket) problems.push('S3_BUCKET must be set when STORAGE_DRIVER=s3');
+    if (!text('S3_ACCESS_KEY_ID') !== !text('S3_SECRET_ACCESS_KEY')) {
+      problems.push('S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both or neither');
+    }
+    s3 = {
+      bucket: bucket ?? '',
+      region: text('S3_REGION') ?? 'us-east-1',
+      endpoint: url('S3_ENDPOINT'),
+      accessKeyId: text('S3_ACCESS_KEY_ID'),
+      secretAccessKey: text('S3_SECRET_ACCESS_KEY'),
+      forcePathStyle: oneOf('S3_FORCE_PATH_STYLE', ['true', 'false'] as const, 'false') === 'true',
+    };
+  }
+  const attachmentUrlSecret = text('ATTACHMENT_URL_SECRET');
+  if (!attachmentUrlSecret && nodeEnv === 'production') {
+    problems.push(
+      'ATTACHMENT_URL_SECRET must be set when NODE_ENV=production (media URLs are signed with it)',
+    );
+  }
 
   const config: AppConfig = {
     nodeEnv,
@@ -352,6 +396,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
       pruneIntervalMs: integer('RETENTION_PRUNE_INTERVAL_MS', 60_000, 100),
     },
     webhooks,
+    attachments: {
+      driver: storageDriver,
+      storagePath: text('STORAGE_PATH') ?? './data/attachments',
+      s3,
+      maxBytes: integer('ATTACHMENT_MAX_BYTES', 104_857_600, 1),
+      urlTtlSeconds: integer('ATTACHMENT_URL_TTL_SECONDS', 3600, 1),
+      // Development only (refused in production above): API and worker must share the key.
+      urlSecret: attachmentUrlSecret ?? 'development-attachment-url-secret',
+    },
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,3 +1,4 @@
+import { Attachment } from '../../modules/attachments/attachment.entity';
 import { Conversation } from '../../modules/conversation/conversation.entity';
 import { Customer } from '../../modules/customer/customer.entity';
 import { EventRecord } from '../../modules/events/event-record.entity';
@@ -22,4 +23,5 @@ export const ENTITIES = [
   WebhookEndpoint,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  Attachment,
 ];

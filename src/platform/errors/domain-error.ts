@@ -13,7 +13,9 @@ export type DomainErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'unsupported_media_type'
-  | 'events_pruned';
+  | 'events_pruned'
+  | 'attachment_too_large'
+  | 'attachment_type_not_allowed';
 
 /** One input field at fault: `metadata.recipient`, `template.name`, or `id` for a path parameter. */
 export interface FieldProblem {

@@ -19,6 +19,8 @@ export const HTTP_ERRORS = {
   channel_mismatch: 422,
   idempotency_key_reused: 422,
   whatsapp_window_closed: 422,
+  attachment_too_large: 422,
+  attachment_type_not_allowed: 422,
   internal_error: 500,
   service_unavailable: 503,
 } as const;

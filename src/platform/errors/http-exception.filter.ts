@@ -22,6 +22,8 @@ const HTTP_ERROR_BY_DOMAIN_CODE: Record<DomainErrorCode, HttpErrorCode> = {
   idempotency_key_reused: 'idempotency_key_reused',
   whatsapp_window_closed: 'whatsapp_window_closed',
   events_pruned: 'events_pruned',
+  attachment_too_large: 'attachment_too_large',
+  attachment_type_not_allowed: 'attachment_type_not_allowed',
 };
 
 /** Errors raised outside our code (Nest routing, Fastify body parsing) carry only a status. */
@@ -69,10 +71,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const body = isDatabaseUnavailable(exception)
       ? this.databaseUnavailable(exception, reply)
       : this.toBody(exception, http.getRequest<FastifyRequest>());
-    void reply
-      .status(body.statusCode)
-      .type('application/json; charset=utf-8')
-      .send(body);
+    void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 
   private toBody(exception: unknown, request: FastifyRequest): ErrorResponse {
@@ -106,10 +105,7 @@ export class HttpExceptionFilter implements ExceptionFilter {
       { reason: (exception as Error).message },
       'database unavailable; answered 503',
     );
-    return answer(
-      'service_unavailable',
-      'the database is unavailable; retry in a few seconds',
-    );
+    return answer('service_unavailable', 'the database is unavailable; retry in a few seconds');
   }
 
   /** Database errors that are the request's fault; null for the rest (a 500). */

@@ -22,15 +22,29 @@ export interface MultipartRouteOptions {
 
 declare module 'fastify' {
   interface FastifyContextConfig {
-    /** Set by AcceptsMultipart: the route takes multipart/form-data within these limits. */
-    multipart?: MultipartRouteOptions;
+    /**
+     * Set by AcceptsMultipart (the form is read after the guards, within these limits) or by
+     * StreamsMultipart (the handler reads the stream itself).
+     */
+    multipart?: MultipartRouteOptions | 'stream';
   }
 }
+
+/** A file of a form read by AcceptsMultipart, whole (bounded by the route's maxBytes). */
+export interface FormFile {
+  field: string;
+  filename: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/** A request whose form AcceptsMultipart read: its text fields are the body, its files here. */
+export type FormRequest = FastifyRequest & { formFiles?: FormFile[] };
 
 /**
  * Lets a route take multipart/form-data. Nothing of the form is read before the route's guards
  * have passed (an unauthenticated upload is refused without reading it); then its text fields
- * become `request.body` and files are drained, all within `maxBytes`. Every other route answers
+ * become `request.body` and its files `request.formFiles`, all within `maxBytes`. Every other route answers
  * 415 to a multipart request before reading a byte of it.
  */
 export function AcceptsMultipart(options: MultipartRouteOptions): MethodDecorator {
@@ -38,6 +52,14 @@ export function AcceptsMultipart(options: MultipartRouteOptions): MethodDecorato
     RouteConfig({ multipart: options }),
     UseInterceptors(new MultipartFieldsInterceptor(options)),
   );
+}
+
+/**
+ * Lets a route read a multipart upload as a stream itself (`request.file()`), after its guards:
+ * nothing is buffered, whatever the size.
+ */
+export function StreamsMultipart(): MethodDecorator {
+  return RouteConfig({ multipart: 'stream' });
 }
 
 /** Interceptors run after guards: this is where an accepted form is read. */
@@ -55,18 +77,21 @@ class MultipartFieldsInterceptor implements NestInterceptor {
       throw error;
     });
     return from(read).pipe(
-      switchMap((fields) => {
+      switchMap(({ fields, files }) => {
         request.body = fields;
+        (request as FormRequest).formFiles = files;
         return next.handle();
       }),
     );
   }
 }
 
-async function readFields(
-  request: FastifyRequest,
-  maxBytes: number,
-): Promise<Record<string, string>> {
+interface Form {
+  fields: Record<string, string>;
+  files: FormFile[];
+}
+
+async function readFields(request: FastifyRequest, maxBytes: number): Promise<Form> {
   try {
     return await readWithin(request, maxBytes);
   } catch (error) {
@@ -78,12 +103,10 @@ async function readFields(
   }
 }
 
-async function readWithin(
-  request: FastifyRequest,
-  maxBytes: number,
-): Promise<Record<string, string>> {
+async function readWithin(request: FastifyRequest, maxBytes: number): Promise<Form> {
   if (Number(request.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
   const fields: Record<string, string> = {};
+  const files: FormFile[] = [];
   let total = 0;
   const count = (bytes: number) => {
     total += bytes;
@@ -92,7 +115,12 @@ async function readWithin(
   const parts = request.parts({ limits: { fieldSize: maxBytes, fileSize: maxBytes } });
   for await (const part of parts) {
     if (part.type === 'file') {
-      await drain(part.file, count);
+      files.push({
+        field: part.fieldname,
+        filename: part.filename,
+        contentType: part.mimetype,
+        data: await readCounted(part.file, count),
+      });
     } else {
       if (part.valueTruncated) throw tooLarge(maxBytes);
       const value = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
@@ -100,11 +128,16 @@ async function readWithin(
       fields[part.fieldname] = value;
     }
   }
-  return fields;
+  return { fields, files };
 }
 
-async function drain(file: Readable, count: (bytes: number) => void): Promise<void> {
-  for await (const chunk of file) count((chunk as Buffer).length);
+async function readCounted(file: Readable, count: (bytes: number) => void): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of file) {
+    count((chunk as Buffer).length);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
 }
 
 function tooLarge(maxBytes: number): PayloadTooLargeException {
@@ -127,8 +160,8 @@ export async function registerMultipart(app: NestFastifyApplication): Promise<vo
       if (request.routeOptions.config.multipart) return;
       await reply.code(415).send({
         statusCode: 415,
-        error: 'Unsupported Media Type',
-        message: 'this endpoint does not accept multipart/form-data',
+        error: 'unsupported_media_type',
+        message: 'this endpoint does not accept multipart/form-data: send JSON',
       });
     });
 }

@@ -16,3 +16,10 @@ export const OUTBOUND_BACKOFF = 'outbound-delays';
 export interface SendMessageJob {
   messageId: string;
 }
+
+export const MEDIA_FETCH_QUEUE = 'attachment-fetch';
+export const FETCH_MEDIA_JOB = 'fetch-media';
+
+export interface FetchMediaJob {
+  attachmentId: string;
+}

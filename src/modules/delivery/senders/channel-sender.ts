@@ -1,3 +1,4 @@
+import type { OutboundAttachment } from '../../attachments/attachment.service';
 import type { Channel } from '../../conversation/channel';
 import type { MessageTemplate } from '../../messaging/message.entity';
 
@@ -11,6 +12,8 @@ export interface OutboundMessage {
   subject: string | null;
   template: MessageTemplate | null;
   createdAt: Date;
+  /** Stored files in order, checked against the channel's limits when the message was accepted. */
+  attachments: OutboundAttachment[];
 }
 
 export interface SendResult {

@@ -18,6 +18,7 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
   subject: 'Order 12345',
   template: null,
   createdAt: new Date('2025-06-01T12:00:00Z'),
+  attachments: [],
   ...overrides,
 });
 

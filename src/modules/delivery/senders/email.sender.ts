@@ -39,6 +39,15 @@ export class EmailSender implements ChannelSender {
         subject: message.subject ?? '(no subject)',
         text: message.body ?? '',
         messageId,
+        ...(message.attachments.length > 0 && {
+          attachments: await Promise.all(
+            message.attachments.map(async (attachment) => ({
+              filename: attachment.filename ?? attachment.id,
+              contentType: attachment.contentType,
+              content: await attachment.open(),
+            })),
+          ),
+        }),
       });
     } catch (error) {
       throw classifySmtpError(error);

@@ -21,6 +21,7 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
   subject: null,
   template: null,
   createdAt: new Date('2025-06-01T12:00:00Z'),
+  attachments: [],
   ...overrides,
 });
 

@@ -23,11 +23,17 @@ export class TwilioSmsSender implements ChannelSender {
   }
 
   async send(message: OutboundMessage): Promise<SendResult> {
-    if (!message.body) throw SendError.permanent('twilio: message has no body');
+    if (!message.body && message.attachments.length === 0) {
+      throw SendError.permanent('twilio: message has neither a body nor attachments');
+    }
     const form = new URLSearchParams({ To: message.recipient });
     if (this.settings.fromNumber) form.set('From', this.settings.fromNumber);
     else form.set('MessagingServiceSid', this.settings.messagingServiceSid!);
-    form.set('Body', message.body);
+    if (message.body) form.set('Body', message.body);
+    // Twilio fetches each file itself, through a signed link that needs no API key.
+    for (const attachment of message.attachments) {
+      form.append('MediaUrl', attachment.signedUrl().url);
+    }
     form.set('StatusCallback', this.statusCallbackUrl);
 
     const response = await this.http

@@ -15,6 +15,7 @@ const message = (overrides: Partial<OutboundMessage> = {}): OutboundMessage => (
   subject: 'Order 12345',
   template: null,
   createdAt: new Date('2025-06-01T12:00:00Z'),
+  attachments: [],
   ...overrides,
 });
 
@@ -76,6 +77,7 @@ describe('WebWebhookSender', () => {
         body: 'Héllo “web” ✓',
         subject: 'Order 12345',
         created_at: '2025-06-01T12:00:00.000Z',
+        attachments: [],
       },
     });
   });

@@ -47,6 +47,18 @@ export class WebWebhookSender implements ChannelSender {
         body: message.body,
         subject: message.subject,
         created_at: message.createdAt.toISOString(),
+        attachments: message.attachments.map((attachment) => {
+          const { url, expiresAt } = attachment.signedUrl();
+          return {
+            id: attachment.id,
+            content_type: attachment.contentType,
+            filename: attachment.filename,
+            size: attachment.size,
+            sha256: attachment.sha256,
+            url,
+            url_expires_at: expiresAt.toISOString(),
+          };
+        }),
       },
     });
     const headers = {

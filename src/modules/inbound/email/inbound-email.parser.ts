@@ -1,7 +1,15 @@
 import type { JsonObject } from '../../../platform/database/json';
+import type { InboundAttachmentSource } from '../../attachments/inbound-attachment';
 import { normalizeEmail } from '../../customer/customer.service';
 import type { InboundBatch, ParseContext } from '../inbound-batch';
-import { Fields, invalidPayload, objectAt, optionalStringAt, stringAt } from '../payload-fields';
+import {
+  Fields,
+  invalidPayload,
+  objectAt,
+  optionalArrayAt,
+  optionalStringAt,
+  stringAt,
+} from '../payload-fields';
 import { EmailAddress, messageIds, parseAddress, parseHeaderBlock } from './email-headers';
 import { splitQuotedReply } from './email-quote';
 
@@ -13,6 +21,7 @@ interface ParsedEmail {
   /** In-Reply-To first, then References newest first: the nearest ancestor wins the thread. */
   ancestors: string[];
   metadata: JsonObject;
+  attachments: InboundAttachmentSource[];
 }
 
 /**
@@ -40,6 +49,7 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
         subject: email.subject,
         metadata: { ...email.metadata, message_id: email.messageId, quoted_text: quoted },
         inReplyTo: email.ancestors,
+        attachments: email.attachments,
       },
     ],
     receipts: [],
@@ -58,6 +68,7 @@ function fromSendgridParse(form: Fields): ParsedEmail {
   const html = optionalStringAt(form, 'html', 'form');
   return {
     sender,
+    attachments: keptFiles(form, attachmentInfo),
     subject: optionalStringAt(form, 'subject', 'form') ?? null,
     text: optionalStringAt(form, 'text', 'form') ?? (html ? htmlToText(html) : ''),
     messageId: messageIds(headers.get('message-id'))[0] ?? null,
@@ -93,6 +104,7 @@ function fromJson(email: Fields): ParsedEmail {
   }
   return {
     sender,
+    attachments: inlineFiles(email.attachments),
     subject: optionalStringAt(email, 'subject', 'body') ?? null,
     text,
     messageId: messageIds(stringAt(email, 'message_id', 'body'))[0],
@@ -102,6 +114,45 @@ function fromJson(email: Fields): ParsedEmail {
     ),
     metadata: { from, to: stringAt(email, 'to', 'body') },
   };
+}
+
+/**
+ * SendGrid's files (`attachment1`…), each replaced by a reference to the kept bytes while the
+ * form was read (see keepFormFiles); attachment-info gives their names and types.
+ */
+function keptFiles(form: Fields, attachmentInfo: Fields): InboundAttachmentSource[] {
+  return Object.entries(attachmentInfo).flatMap(([field, info]) => {
+    const reference = jsonField(form, field);
+    if (typeof reference?.sha256 !== 'string' || typeof reference.size !== 'number') return [];
+    const { filename, type } = (info ?? {}) as Fields;
+    return [
+      {
+        kind: 'stored' as const,
+        sha256: reference.sha256,
+        size: reference.size,
+        contentType: typeof type === 'string' ? type : String(reference.content_type ?? ''),
+        filename: typeof filename === 'string' ? filename : null,
+      },
+    ];
+  });
+}
+
+/** The JSON form's `attachments: [{filename, content_type, content (base64)}]`. */
+function inlineFiles(value: unknown): InboundAttachmentSource[] {
+  return optionalArrayAt(value, 'body.attachments').map((item, index) => {
+    const path = `body.attachments[${index}]`;
+    const file = objectAt(item, path);
+    const content = stringAt(file, 'content', path).replace(/\s+/g, '');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(content)) {
+      throw invalidPayload(`${path}.content must be base64`);
+    }
+    return {
+      kind: 'inline' as const,
+      content,
+      contentType: optionalStringAt(file, 'content_type', path) ?? '',
+      filename: optionalStringAt(file, 'filename', path) ?? null,
+    };
+  });
 }
 
 function ancestors(inReplyTo?: string | string[], references?: string | string[]): string[] {

@@ -47,6 +47,14 @@ export function parseTwilioInboundSms(body: unknown, context: ParseContext): Inb
         subject: null,
         metadata,
         inReplyTo: [],
+        attachments:
+          media.length === 0
+            ? undefined
+            : media.map((file) => ({
+                kind: 'twilio' as const,
+                url: String(file.url),
+                contentType: typeof file.content_type === 'string' ? file.content_type : '',
+              })),
       },
     ],
     receipts: [],

@@ -85,6 +85,7 @@ function toMessage(
   const from = stringAt(message, 'from', path);
   const type = stringAt(message, 'type', path);
   const content = messageContent(message, type, path);
+  const media = MEDIA_TYPES.includes(type) ? content.metadata : undefined;
   const sentAt = unixSecondsAt(message, 'timestamp', path);
   const metadata: JsonObject = {
     type,
@@ -107,6 +108,14 @@ function toMessage(
     subject: null,
     metadata,
     inReplyTo: [],
+    attachments: media && [
+      {
+        kind: 'whatsapp',
+        mediaId: String(media.media_id),
+        contentType: typeof media.mime_type === 'string' ? media.mime_type : '',
+        filename: typeof media.filename === 'string' ? media.filename : null,
+      },
+    ],
   };
 }
 

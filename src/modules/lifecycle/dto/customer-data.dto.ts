@@ -32,12 +32,6 @@ export class ExportedMessage extends MessageResponse {
   attempts: AttemptResponse[];
   @ApiProperty({ type: [ReceiptResponse] })
   receipts: ReceiptResponse[];
-  @ApiProperty({
-    type: 'array',
-    items: { type: 'object', additionalProperties: true },
-    description: 'attachment records (id, status, content_type, filename, size, sha256)',
-  })
-  attachments: Record<string, unknown>[];
 }
 
 /** Everything stored about one customer, as the API shows each resource; oldest first. */

@@ -1,12 +1,16 @@
 import { rowJsonSql } from '../../../platform/database/json-sql';
+import { messageAttachmentsJsonSql } from '../../attachments/dto/attachment-json.sql';
 
 /**
  * mapMessage() as a SQL expression over a messages row, for the events that single-statement
  * changes append (DeliveryLedger, accept, inbound). Keep the two in step: the events e2e test
- * compares them.
+ * compares them. `attachments` defaults to the files linked to the row.
  */
-export function messageJsonSql(row: string): string {
-  return rowJsonSql(
+export function messageJsonSql(
+  row: string,
+  attachments = messageAttachmentsJsonSql(`${row}.id`),
+): string {
+  const columns = rowJsonSql(
     row,
     [
       'id',
@@ -35,4 +39,5 @@ export function messageJsonSql(row: string): string {
       'failed_at',
     ],
   );
+  return `(${columns} || jsonb_build_object('attachments', ${attachments}))`;
 }

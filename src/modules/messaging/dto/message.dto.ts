@@ -13,8 +13,11 @@ import {
   Max,
   MaxLength,
   Min,
+  ArrayMaxSize,
+  ArrayUnique,
   ValidateNested,
 } from 'class-validator';
+import { AttachmentResponse } from '../../attachments/dto/attachment.dto';
 import { PageQuery } from '../../../platform/http/pagination';
 import { ATTEMPT_OUTCOMES } from '../../../platform/metrics/app-metrics';
 import { CHANNELS } from '../../conversation/channel';
@@ -26,6 +29,9 @@ import type { Direction, MessageStatus, Priority } from '../message-status';
 
 /** 64 KiB of text is far above any channel's limit and far below the 1 MiB body limit. */
 export const MAX_BODY_LENGTH = 65_536;
+
+/** Twilio's MMS maximum; the other channels' limits are checked per file. */
+export const MAX_ATTACHMENTS = 10;
 
 export class TemplateDto {
   @ApiProperty({ example: 'order_update', description: 'an approved WhatsApp template' })
@@ -113,6 +119,18 @@ export class CreateMessageDto {
   @IsOptional()
   @IsObject()
   metadata?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: [String],
+    format: 'uuid',
+    description: 'ids from POST /api/attachments, sent in this order; body becomes the caption',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(MAX_ATTACHMENTS)
+  @ArrayUnique()
+  @IsUUID('all', { each: true })
+  attachments?: string[];
 }
 
 export class ListMessagesQuery extends PageQuery {
@@ -187,11 +205,16 @@ export class MessageResponse {
   read_at: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null })
   failed_at: string | null;
+  @ApiProperty({ type: [AttachmentResponse] })
+  attachments: AttachmentResponse[];
 }
 
 const iso = (date: Date | null): string | null => date?.toISOString() ?? null;
 
-export function mapMessage(message: Message): MessageResponse {
+export function mapMessage(
+  message: Message,
+  attachments: AttachmentResponse[] = [],
+): MessageResponse {
   return {
     id: message.id,
     conversation_id: message.conversationId,
@@ -215,6 +238,7 @@ export function mapMessage(message: Message): MessageResponse {
     delivered_at: iso(message.deliveredAt),
     read_at: iso(message.readAt),
     failed_at: iso(message.failedAt),
+    attachments,
   };
 }
 

@@ -4,6 +4,7 @@ import { EventLog1764288000000 } from './1764288000000-event-log';
 import { RetrySignal1764374400000 } from './1764374400000-retry-signal';
 import { HeldReceipts1764460800000 } from './1764460800000-held-receipts';
 import { OutgoingWebhooks1764547200000 } from './1764547200000-outgoing-webhooks';
+import { Attachments1764633600000 } from './1764633600000-attachments';
 import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
@@ -14,5 +15,6 @@ export const MIGRATIONS = [
   RetrySignal1764374400000,
   HeldReceipts1764460800000,
   OutgoingWebhooks1764547200000,
+  Attachments1764633600000,
   DataLifecycle1764720000000,
 ];

@@ -1,0 +1,110 @@
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import { Job, Queue, Worker } from 'bullmq';
+import type { AppConfig } from '../../platform/config/app-config';
+import { APP_CONFIG } from '../../platform/config/config.module';
+import { FetchMediaJob, MEDIA_FETCH_QUEUE } from '../../platform/queue/queue-names';
+import { redisConnection } from '../../platform/queue/redis-connection';
+import { retryDelayMs } from '../delivery/retry-policy';
+import { SendError } from '../delivery/senders/send-error';
+import { AttachmentService, fetchJob, MEDIA_FETCH_BACKOFF } from './attachment.service';
+import { MediaDownloader } from './media-downloader';
+
+const SWEEP_BATCH = 500;
+const FETCH_CONCURRENCY = 5;
+
+/**
+ * Worker only: fetches inbound media from their providers into storage, retrying transient
+ * failures after OUTBOUND_RETRY_DELAYS_MS, and sweeps pending files whose job never made it to
+ * Redis (the API could not enqueue it) every OUTBOX_SWEEP_INTERVAL_MS.
+ */
+@Injectable()
+export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(MediaFetchProcessor.name);
+  private readonly downloader: MediaDownloader;
+  private worker?: Worker<FetchMediaJob>;
+  private queue?: Queue<FetchMediaJob>;
+  private sweepTimer?: NodeJS.Timeout;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly attachments: AttachmentService,
+  ) {
+    this.downloader = new MediaDownloader(config);
+  }
+
+  onModuleInit(): void {
+    const { outbound, queuePrefix, redisUrl } = this.config;
+    const connection = { connection: redisConnection(redisUrl), prefix: queuePrefix };
+    this.worker = new Worker<FetchMediaJob>(MEDIA_FETCH_QUEUE, (job) => this.process(job), {
+      ...connection,
+      concurrency: FETCH_CONCURRENCY,
+      lockDuration: outbound.lockDurationMs,
+      stalledInterval: outbound.lockDurationMs,
+      settings: {
+        backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+          type === MEDIA_FETCH_BACKOFF
+            ? retryDelayMs(
+                outbound.retryDelaysMs,
+                attemptsMade,
+                error instanceof SendError ? error.retryAfterMs : undefined,
+              )
+            : 0,
+      },
+    });
+    this.worker.on('error', (error) =>
+      this.logger.warn({ error: error.message }, 'media worker error'),
+    );
+    this.queue = new Queue<FetchMediaJob>(MEDIA_FETCH_QUEUE, connection);
+    this.sweepTimer = setInterval(() => void this.sweep(), outbound.sweepIntervalMs);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    await this.worker?.close();
+    await this.queue?.close();
+  }
+
+  private async process(job: Job<FetchMediaJob>): Promise<void> {
+    const attachment = await this.attachments.getAttachment(job.data.attachmentId);
+    if (attachment.status !== 'pending' || !attachment.source) return;
+    try {
+      const media = await this.downloader.download(attachment.source);
+      await this.attachments.recordFetched(attachment, media.content, media.contentType);
+      this.logger.log(
+        { attachmentId: attachment.id, attempt: job.attemptsMade + 1 },
+        'media stored',
+      );
+    } catch (thrown) {
+      const error =
+        thrown instanceof SendError ? thrown : SendError.transient((thrown as Error).message);
+      const final = error.kind === 'permanent' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const reason =
+        final && error.kind !== 'permanent'
+          ? `gave up after ${job.attemptsMade + 1} tries: ${error.message}`
+          : error.message;
+      await this.attachments.recordFetchFailure(attachment.id, reason, final);
+      this.logger.warn(
+        { attachmentId: attachment.id, final, error: error.message },
+        'media fetch failed',
+      );
+      if (!final) throw error;
+    }
+  }
+
+  private async sweep(): Promise<void> {
+    try {
+      const ids = await this.attachments.findPendingIds(
+        this.config.outbound.sweepGraceMs,
+        SWEEP_BATCH,
+      );
+      if (ids.length === 0) return;
+      // Job ids are the attachment ids: a file whose job is waiting or retrying is not added twice.
+      await this.queue!.addBulk(ids.map((id) => fetchJob(id, this.config)));
+    } catch (error) {
+      this.logger.warn(
+        { error: (error as Error).message },
+        'media sweep failed; next round retries',
+      );
+    }
+  }
+}

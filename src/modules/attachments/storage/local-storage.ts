@@ -1,0 +1,48 @@
+import { createReadStream } from 'node:fs';
+import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { AttachmentStorage, SpooledFile, storageKey } from './attachment-storage';
+
+/** Files on a local (or mounted) disk under STORAGE_PATH. */
+export class LocalStorage implements AttachmentStorage {
+  readonly driver = 'local';
+  readonly spoolDirectory: string;
+  private readonly root: string;
+
+  constructor(storagePath: string) {
+    this.root = resolve(storagePath);
+    // Same file system as the kept files, so keeping is an atomic rename.
+    this.spoolDirectory = join(this.root, 'spool');
+  }
+
+  async keep(file: SpooledFile): Promise<void> {
+    const target = this.pathOf(file.sha256);
+    if (await exists(target)) {
+      await rm(file.path, { force: true });
+      return;
+    }
+    await mkdir(dirname(target), { recursive: true });
+    // Two writers of the same bytes both rename complete files: either result is right.
+    await rename(file.path, target);
+  }
+
+  async open(sha256: string): Promise<Readable> {
+    const path = this.pathOf(sha256);
+    await access(path);
+    return createReadStream(path);
+  }
+
+  private pathOf(sha256: string): string {
+    return join(this.root, 'files', storageKey(sha256));
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
