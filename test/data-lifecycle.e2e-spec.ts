@@ -1,4 +1,6 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import Redis from 'ioredis';
 import { closeDb, sql } from './support/db';
 import { connectEvents } from './support/event-socket';
@@ -38,7 +40,15 @@ function person() {
     email: `${marker}@example.com`,
     name: `Erin ${marker}`,
     externalId: `visitor-${marker}`,
+    /** The bytes of the PDF they email: a file of their own in the attachment store. */
+    scan: Buffer.from(`%PDF-1.4 scan of ${marker}`),
   };
+}
+
+/** Where the local storage driver keeps a file (STORAGE_PATH/files/ab/cd/abcd…). */
+function storedFile(env: Record<string, string>, bytes: Buffer): string {
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return join(env.STORAGE_PATH, 'files', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
 }
 
 /** Every text, varchar, json and jsonb column of every table, as `[table, column]`. */
@@ -151,6 +161,13 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
         subject: `order ${who.marker}`,
         text: `email ${who.marker}`,
         message_id: `<${who.marker}@mail.example.com>`,
+        attachments: [
+          {
+            filename: `scan-${who.marker}.pdf`,
+            content_type: 'application/pdf',
+            content: who.scan.toString('base64'),
+          },
+        ],
       }),
       await postWeb(
         api(),
@@ -229,6 +246,7 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     );
     const needles = [who.marker, who.phone, who.digits, who.email];
     expect((await columnsMentioning(needles)).length).toBeGreaterThan(5);
+    expect(existsSync(storedFile(stack.env, who.scan))).toBe(true);
 
     const response = await api().request('DELETE', `/api/customers/${customerId}`);
 
@@ -237,7 +255,7 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
       erased: {
         conversations: 4,
         messages: 8,
-        attachments: 0,
+        attachments: 1,
         receipts: 1,
         inbound_events: 5,
         events: expect.any(Number),
@@ -246,6 +264,7 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     });
     expect(response.body.erased.events).toBeGreaterThanOrEqual(4 + 8);
     expect(await columnsMentioning(needles)).toEqual([]);
+    expect(existsSync(storedFile(stack.env, who.scan))).toBe(false);
     expect(await columnsMentioning([customerId])).toEqual(['events.data (1)']);
     for (const conversation of conversations) {
       expect(await columnsMentioning([conversation.id])).toEqual([]);

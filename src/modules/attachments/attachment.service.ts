@@ -15,6 +15,7 @@ import {
   MEDIA_FETCH_QUEUE,
 } from '../../platform/queue/queue-names';
 import type { Channel } from '../conversation/channel';
+import type { LinkedDataStore } from '../lifecycle/linked-data-stores';
 import { Attachment } from './attachment.entity';
 import { checkChannelLimits } from './channel-limits';
 import { AttachmentResponse, mapAttachment } from './dto/attachment.dto';
@@ -45,7 +46,7 @@ type AttachmentRow = AttachmentResponse & { message_id: string };
 export const DEFAULT_CONTENT_TYPE = 'application/octet-stream';
 
 @Injectable()
-export class AttachmentService {
+export class AttachmentService implements LinkedDataStore {
   private readonly logger = new Logger(AttachmentService.name);
 
   constructor(
@@ -55,6 +56,36 @@ export class AttachmentService {
     @InjectQueue(MEDIA_FETCH_QUEUE) private readonly fetchQueue: Queue<FetchMediaJob>,
     private readonly signer: MediaUrlSigner,
   ) {}
+
+  /**
+   * Erasure and retention (a LinkedDataStore): the files of messages about to be removed go with
+   * them, unless another message still carries the same upload; a file's bytes go once no record
+   * names its sha256. Runs inside the removing transaction; the bytes are deleted before it
+   * commits, so a failed erasure can leave a record whose file is gone (it is retried whole).
+   */
+  async removeForMessages(manager: EntityManager, messageIds: string[]): Promise<number> {
+    const gone: { sha256: string | null }[] = await manager.query(
+      `WITH links AS (
+         DELETE FROM message_attachments WHERE message_id = ANY($1::uuid[])
+         RETURNING attachment_id)
+       DELETE FROM attachments file
+        WHERE file.id IN (SELECT attachment_id FROM links)
+          AND NOT EXISTS (SELECT 1 FROM message_attachments other
+                           WHERE other.attachment_id = file.id
+                             AND other.message_id <> ALL($1::uuid[]))
+       RETURNING file.sha256`,
+      [messageIds],
+    );
+    const hashes = [...new Set(gone.flatMap(({ sha256 }) => (sha256 ? [sha256] : [])))];
+    const stillNamed: { sha256: string }[] = hashes.length
+      ? await manager.query(`SELECT DISTINCT sha256 FROM attachments WHERE sha256 = ANY($1)`, [
+          hashes,
+        ])
+      : [];
+    const kept = new Set(stillNamed.map(({ sha256 }) => sha256));
+    for (const sha256 of hashes) if (!kept.has(sha256)) await this.storage.remove(sha256);
+    return gone.length;
+  }
 
   get maxBytes(): number {
     return this.config.attachments.maxBytes;

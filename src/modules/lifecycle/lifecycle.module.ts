@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AttachmentService } from '../attachments/attachment.service';
 import { AttachmentsModule } from '../attachments/attachments.module';
 import { EventLogModule } from '../events/event-log.module';
 import { MessagingModule } from '../messaging/messaging.module';
@@ -15,7 +16,11 @@ import { LINKED_DATA_STORES } from './linked-data-stores';
   providers: [
     CustomerErasureService,
     CustomerExportService,
-    { provide: LINKED_DATA_STORES, useValue: [webhookDeliveryStore] },
+    {
+      provide: LINKED_DATA_STORES,
+      inject: [AttachmentService],
+      useFactory: (attachments: AttachmentService) => [attachments, webhookDeliveryStore],
+    },
   ],
 })
 export class LifecycleModule {}

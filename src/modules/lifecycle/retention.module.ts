@@ -1,10 +1,20 @@
 import { Module } from '@nestjs/common';
+import { AttachmentService } from '../attachments/attachment.service';
+import { AttachmentsModule } from '../attachments/attachments.module';
 import { webhookDeliveryStore } from '../webhooks/webhook-delivery.store';
 import { LINKED_DATA_STORES } from './linked-data-stores';
 import { RetentionPruner } from './retention-pruner';
 
 /** Worker only: the retention pruner. */
 @Module({
-  providers: [RetentionPruner, { provide: LINKED_DATA_STORES, useValue: [webhookDeliveryStore] }],
+  imports: [AttachmentsModule],
+  providers: [
+    RetentionPruner,
+    {
+      provide: LINKED_DATA_STORES,
+      inject: [AttachmentService],
+      useFactory: (attachments: AttachmentService) => [attachments, webhookDeliveryStore],
+    },
+  ],
 })
 export class RetentionModule {}

@@ -17,6 +17,8 @@ export interface AttachmentStorage {
   keep(file: SpooledFile): Promise<void>;
   /** The bytes kept under sha256, as a stream. */
   open(sha256: string): Promise<Readable>;
+  /** Forgets the bytes kept under sha256 (erasure, retention); a no-op when there are none. */
+  remove(sha256: string): Promise<void>;
   /** The directory uploads are spooled to before keep(). */
   readonly spoolDirectory: string;
 }

@@ -33,6 +33,10 @@ export class LocalStorage implements AttachmentStorage {
     return createReadStream(path);
   }
 
+  async remove(sha256: string): Promise<void> {
+    await rm(this.pathOf(sha256), { force: true });
+  }
+
   private pathOf(sha256: string): string {
     return join(this.root, 'files', storageKey(sha256));
   }

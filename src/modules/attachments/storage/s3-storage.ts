@@ -62,6 +62,13 @@ export class S3Storage implements AttachmentStorage {
     return object.Body as Readable;
   }
 
+  async remove(sha256: string): Promise<void> {
+    // S3 answers a delete of a missing key with success too.
+    await this.client.send(
+      new this.sdk.DeleteObjectCommand({ Bucket: this.settings.bucket, Key: storageKey(sha256) }),
+    );
+  }
+
   private async has(sha256: string): Promise<boolean> {
     try {
       await this.client.send(
