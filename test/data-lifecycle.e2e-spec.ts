@@ -20,6 +20,7 @@ import {
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
 import { outboundQueue } from './support/queues';
 import { waitFor } from './support/wait-for';
+import { answer, startWebhookReceiver, WEBHOOK_TEST_ENV } from './support/webhook-receiver';
 
 /** The webhook secrets the inbound helpers sign with, on top of the outbound stack. */
 const INBOUND_SECRETS = {
@@ -117,7 +118,11 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
 
   beforeAll(async () => {
     // Long retry delays: a message that failed once keeps a delayed job in Redis for the test.
-    stack = await startOutboundStack({ ...INBOUND_SECRETS, OUTBOUND_RETRY_DELAYS_MS: '60000' });
+    stack = await startOutboundStack({
+      ...INBOUND_SECRETS,
+      ...WEBHOOK_TEST_ENV,
+      OUTBOUND_RETRY_DELAYS_MS: '60000',
+    });
   });
   afterAll(() => stack.stop());
   beforeEach(() => {
@@ -238,7 +243,27 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
   it('erases every trace of a customer from every table and the queues, and says what it removed', async () => {
     const who = person();
     const other = person();
+    // A client system subscribed to every event, failing each delivery with the body it got: its
+    // deliveries and their attempts (which keep the answer) hold the customer's data.
+    const receiver = await startWebhookReceiver((res, received) =>
+      answer(500, { 'content-type': 'application/json' }, received.raw)(res, received, 0),
+    );
+    const endpoint = await api().request('POST', '/api/webhook-endpoints', { url: receiver.url });
+    expect(endpoint.status).toBe(201);
     const { customerId, conversations, inboundWamid, retryingId } = await seedEverywhere(who);
+    await waitFor(
+      async () =>
+        (
+          await sql(`SELECT 1 FROM webhook_delivery_attempts WHERE response_body LIKE $1`, [
+            `%${who.marker}%`,
+          ])
+        ).length > 0,
+      'a webhook delivery about the customer to be tried',
+    );
+    // Disabled, it keeps its deliveries (deleting it would take them along) but sends no more.
+    const endpointPath = `/api/webhook-endpoints/${endpoint.body.id}`;
+    expect((await api().request('PATCH', endpointPath, { status: 'disabled' })).status).toBe(200);
+    await receiver.close();
     // Someone else's data stays untouched.
     await postWhatsapp(
       api(),
@@ -259,9 +284,11 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
         receipts: 1,
         inbound_events: 5,
         events: expect.any(Number),
-        webhook_deliveries: 0,
+        webhook_deliveries: expect.any(Number),
       },
     });
+    expect(response.body.erased.webhook_deliveries).toBeGreaterThan(0);
+    await api().request('DELETE', endpointPath);
     expect(response.body.erased.events).toBeGreaterThanOrEqual(4 + 8);
     expect(await columnsMentioning(needles)).toEqual([]);
     expect(existsSync(storedFile(stack.env, who.scan))).toBe(false);
