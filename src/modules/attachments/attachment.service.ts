@@ -64,7 +64,8 @@ export class AttachmentService implements LinkedDataStore {
    * commits, so a failed erasure can leave a record whose file is gone (it is retried whole).
    */
   async removeForMessages(manager: EntityManager, messageIds: string[]): Promise<number> {
-    const gone: { sha256: string | null }[] = await manager.query(
+    // A DELETE … RETURNING answers [rows, affected count] through TypeORM's pg driver.
+    const [gone] = (await manager.query(
       `WITH links AS (
          DELETE FROM message_attachments WHERE message_id = ANY($1::uuid[])
          RETURNING attachment_id)
@@ -75,7 +76,7 @@ export class AttachmentService implements LinkedDataStore {
                              AND other.message_id <> ALL($1::uuid[]))
        RETURNING file.sha256`,
       [messageIds],
-    );
+    )) as [{ sha256: string | null }[], number];
     const hashes = [...new Set(gone.flatMap(({ sha256 }) => (sha256 ? [sha256] : [])))];
     const stillNamed: { sha256: string }[] = hashes.length
       ? await manager.query(`SELECT DISTINCT sha256 FROM attachments WHERE sha256 = ANY($1)`, [
