@@ -48,6 +48,8 @@ describe('Outgoing webhooks under faults', () => {
 
   afterEach(async () => {
     await Promise.all(workers.splice(0).map((worker) => worker.kill()));
+    // A test that failed while its Redis was down: bring it back so the API can close cleanly.
+    await redis?.resume();
     await api?.close();
     api = undefined;
     await redis?.stop();

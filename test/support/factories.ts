@@ -11,15 +11,20 @@ export function uniqueEmail(): string {
 }
 
 export async function createCustomer(api: ApiHarness, fields: Record<string, unknown> = {}) {
-  const response = await api.request('POST', '/api/customers', {
-    name: 'Test Customer',
-    phone: uniquePhone(),
-    email: uniqueEmail(),
-    external_id: `ext-${randomBytes(6).toString('hex')}`,
-    ...fields,
-  });
-  if (response.status !== 201) throw new Error(`customer not created: ${response.text}`);
-  return response.body;
+  // A random phone can meet one an earlier file stored (the database is shared): draw again.
+  for (let draw = 1; ; draw++) {
+    const response = await api.request('POST', '/api/customers', {
+      name: 'Test Customer',
+      phone: uniquePhone(),
+      email: uniqueEmail(),
+      external_id: `ext-${randomBytes(6).toString('hex')}`,
+      ...fields,
+    });
+    if (response.status === 201) return response.body;
+    if (response.status !== 409 || 'phone' in fields || draw === 3) {
+      throw new Error(`customer not created: ${response.text}`);
+    }
+  }
 }
 
 export async function createConversation(
