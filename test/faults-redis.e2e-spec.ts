@@ -112,10 +112,12 @@ describe('Guarantees when Redis fails (real worker processes)', () => {
     it('puts 10 000 pending messages back on their queues within seconds of Redis returning', async () => {
       const conversation = await createConversation(stack.api, 'web');
       await redis.stop();
+      // Time-ordered ids like the application's (UUIDv7): random ones would sort above every
+      // later message in the shared database's newest-first lists.
       await sql(
         `INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, status,
                                priority)
-         SELECT gen_random_uuid(), $1, $2, 'outbound', 'web', 'backlog ' || n, 'queued',
+         SELECT webhook_uuid_v7(), $1, $2, 'outbound', 'web', 'backlog ' || n, 'queued',
                 (ARRAY['high', 'normal', 'low'])[1 + n % 3]
            FROM generate_series(1, 10000) AS n`,
         [conversation.id, conversation.customer_id],

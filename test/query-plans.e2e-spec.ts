@@ -63,16 +63,17 @@ describe('Query plans of the per-message statements', () => {
     client = new Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
     // A table of finished messages, and statistics that say none is pending: the partial
-    // pending index looks free to scan, as it does before a backlog builds up.
+    // pending index looks free to scan, as it does before a backlog builds up. Time-ordered ids
+    // like the application's, so these rows never sort above later files' in newest-first lists.
     await client.query(`
       WITH customer AS (
         INSERT INTO customers (id, name)
-        SELECT gen_random_uuid(), '${SEEDED}' FROM generate_series(1, 1000) RETURNING id),
+        SELECT webhook_uuid_v7(), '${SEEDED}' FROM generate_series(1, 1000) RETURNING id),
       conversation AS (
         INSERT INTO conversations (id, customer_id, channel, status)
-        SELECT gen_random_uuid(), id, 'web', 'closed' FROM customer RETURNING id, customer_id)
+        SELECT webhook_uuid_v7(), id, 'web', 'closed' FROM customer RETURNING id, customer_id)
       INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, status)
-      SELECT gen_random_uuid(), conversation.id, conversation.customer_id, 'outbound', 'web',
+      SELECT webhook_uuid_v7(), conversation.id, conversation.customer_id, 'outbound', 'web',
              'hello', 'sent'
         FROM conversation, generate_series(1, 5)`);
     // Receipts of those messages, and as many never matched to one.
