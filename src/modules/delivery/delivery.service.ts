@@ -152,7 +152,9 @@ export class DeliveryService {
     if (!message.recipient) {
       throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
     }
-    const attachments = await this.attachments.listForSending(message.id);
+    const attachments = message.hasAttachments
+      ? await this.attachments.listForSending(message.id)
+      : [];
     return sender.send({ ...message, recipient: message.recipient, attachments });
   }
 

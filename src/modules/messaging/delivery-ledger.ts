@@ -21,6 +21,8 @@ export interface ClaimedMessage {
   expiresAt: Date | null;
   /** The number of this try, counted over the message's whole life (manual retries included). */
   attempt: number;
+  /** Whether files go with it: most messages have none, and then no one reads them. */
+  hasAttachments: boolean;
 }
 
 export interface AttemptRecord {
@@ -112,7 +114,10 @@ const CLAIM = statement(
   'ledger-claim',
   transition(`status = 'sending', attempt_count = messages.attempt_count + 1`, PENDING, {
     returning: `id, conversation_id, channel, recipient, body, subject, template, created_at,
-                expires_at, attempt_count, set_config('synchronous_commit', 'off', true)`,
+                expires_at, attempt_count,
+                EXISTS (SELECT 1 FROM message_attachments link WHERE link.message_id = changed.id)
+                  AS has_attachments,
+                set_config('synchronous_commit', 'off', true)`,
   }),
 );
 
@@ -198,6 +203,7 @@ interface ClaimedRow {
   created_at: Date;
   expires_at: Date | null;
   attempt_count: number;
+  has_attachments: boolean;
 }
 
 function attemptValues(id: string, attempt: AttemptRecord): unknown[] {
@@ -242,6 +248,7 @@ export class DeliveryLedger {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       attempt: row.attempt_count,
+      hasAttachments: row.has_attachments,
     };
   }
 
