@@ -13,7 +13,15 @@ function wholeNumber(name: string, fallback: number): number {
 const RESULT_KNOBS =
   /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
 
-export const SCENARIOS = ['accept', 'ingest', 'deliver', 'e2e', 'growth', 'prune', 'fanout'] as const;
+export const SCENARIOS = [
+  'accept',
+  'ingest',
+  'deliver',
+  'e2e',
+  'growth',
+  'prune',
+  'fanout',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 function scenarios(): ScenarioName[] {

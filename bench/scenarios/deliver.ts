@@ -8,7 +8,7 @@ import { db, deleteQueueKeys, insertQueuedMessages, resetDatabase } from '../lib
 import { cpuBetween, cpuSnapshot } from '../lib/cpu';
 import { Child, flushProfiles, runningChildren, sleep, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
-import { productEnv, StandIn, startBareWorker, startWorker } from '../lib/stack';
+import { Api, productEnv, StandIn, startApi, startBareWorker, startWorker } from '../lib/stack';
 
 export interface DrainResult {
   workers: number;
@@ -23,11 +23,16 @@ export interface DrainResult {
 
 export interface DeliverResult {
   bare: DrainResult;
+  /** One worker with no API process running: a diagnostic, not how the product is deployed. */
+  workerOnly: DrainResult;
+  /** One and two workers with the API process up, as `npm start` and the worker run it. */
   one: DrainResult;
   two: DrainResult;
-  /** one worker ÷ bare. */
+  /** one worker as deployed ÷ bare. */
   ratio: number;
-  /** two workers ÷ one. */
+  /** worker alone ÷ bare. */
+  workerOnlyRatio: number;
+  /** two workers as deployed ÷ one. */
   speedup: number;
 }
 
@@ -124,7 +129,12 @@ async function drainBare(standIn: StandIn, count: number): Promise<DrainResult> 
   }
 }
 
-async function drainProduct(standIn: StandIn, workerCount: number, count: number) {
+async function drainProduct(
+  standIn: StandIn,
+  workerCount: number,
+  count: number,
+  asDeployed: boolean,
+) {
   const conversations = await resetDatabase(settings.poolSize);
   await deleteQueueKeys();
   const q = queue(OUTBOUND_QUEUE.whatsapp);
@@ -132,7 +142,11 @@ async function drainProduct(standIn: StandIn, workerCount: number, count: number
   const options = new OutboundQueue(loadConfig(productEnv(standIn)), q, q, q, q);
   await q.pause();
   const workers: Child[] = [];
+  // Deployed, the API runs beside the workers: its relay numbers and reads every event the
+  // deliveries append, and that work shares the box with them.
+  let api: Api | undefined;
   try {
+    if (asDeployed) api = await startApi(standIn);
     for (let i = 0; i < workerCount; i++) workers.push(await startWorker(standIn, i));
     const result = await drain(
       q,
@@ -151,35 +165,47 @@ async function drainProduct(standIn: StandIn, workerCount: number, count: number
       workerCount,
       count,
     );
-    if (settings.profile) await flushProfiles(workers);
+    if (settings.profile) await flushProfiles(api ? [...workers, api.child] : workers);
     const { rows } = await db().query<{ unsent: string }>(
       `SELECT count(*) FILTER (WHERE status <> 'sent') AS unsent FROM messages WHERE direction = 'outbound'`,
     );
     return { ...result, failed: Math.max(result.failed, Number(rows[0].unsent)) };
   } finally {
-    await Promise.all(workers.map((worker) => worker.stop()));
+    await Promise.all([...workers, ...(api ? [api.child] : [])].map((child) => child.stop()));
     await q.close();
   }
 }
 
-/** 2. N queued messages drained to the 20 ms stand-in: bare BullMQ, one worker, two workers. */
+/**
+ * 2. N queued messages drained to the 20 ms stand-in: bare BullMQ, one worker alone (diagnostic),
+ * then one and two workers with the API up, as deployed.
+ */
 export async function runDeliver(standIn: StandIn): Promise<DeliverResult> {
   await resetDatabase(settings.poolSize);
   await deleteQueueKeys();
+  const drains: DrainResult[] = [];
+  const runs: [workers: number, asDeployed: boolean][] = [
+    [1, false],
+    [1, true],
+    [2, true],
+  ];
   await standIn.reset();
   const bare = await drainBare(standIn, settings.messages);
-  await standIn.reset();
-  const one = await drainProduct(standIn, 1, settings.messages);
-  await standIn.reset();
-  await sleep(500);
-  const two = await drainProduct(standIn, 2, settings.messages);
+  for (const [workers, asDeployed] of runs) {
+    await standIn.reset();
+    await sleep(500);
+    drains.push(await drainProduct(standIn, workers, settings.messages, asDeployed));
+  }
   await standIn.reset();
   await deleteQueueKeys();
+  const [workerOnly, one, two] = drains;
   return {
     bare,
+    workerOnly,
     one,
     two,
     ratio: one.perSecond / bare.perSecond,
+    workerOnlyRatio: workerOnly.perSecond / bare.perSecond,
     speedup: two.perSecond / one.perSecond,
   };
 }

@@ -1,6 +1,7 @@
 import { db, deleteQueueKeys, resetDatabase } from '../lib/data';
 import { LoadResult, runLoad } from '../lib/load';
-import { flushProfiles, waitFor } from '../lib/processes';
+import { cpuBetween, cpuSnapshot } from '../lib/cpu';
+import { flushProfiles, runningChildren, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
 import { StandIn, startApi, startWorker } from '../lib/stack';
 import { authHeaders, outboundMessageBody } from './http-load';
@@ -16,6 +17,8 @@ export interface EndToEndRun {
   accept: LoadResult;
   unsent: number;
   offeredRate?: number;
+  /** CPU seconds per part of the box from the first POST to the last `sent` (see cpu.ts). */
+  cpu: Record<string, number>;
 }
 
 export interface EndToEndResult {
@@ -40,6 +43,7 @@ async function measure(
   overallRate?: number,
 ): Promise<EndToEndRun> {
   const startedAt = new Date();
+  const cpuBefore = cpuSnapshot();
   const accept = await runLoad({
     url,
     // autocannon paces each connection at a whole number of requests per second, so a paced
@@ -58,6 +62,7 @@ async function measure(
     Math.max(180_000, messages * 20),
     200,
   );
+  const cpu = cpuBetween(cpuBefore, cpuSnapshot(), runningChildren());
   const { rows } = await db().query<{
     sent: string;
     unsent: string;
@@ -84,6 +89,7 @@ async function measure(
     accept,
     unsent: Number(row.unsent),
     offeredRate: overallRate,
+    cpu,
   };
 }
 

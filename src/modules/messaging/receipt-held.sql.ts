@@ -1,19 +1,21 @@
 import { statement } from '../../platform/database/prepared-sql';
 
 /**
- * Whether receipts wait for message $1: matched to it already (by the id the provider echoed),
- * or not yet matched but carrying the provider id its outcome recorded. Both probes are index
- * lookups (message_receipts_message_idx, message_receipts_orphan_idx); the message is read
- * first, by primary key, so that no plan walks the unmatched receipts to find it.
+ * Which of the messages $1 (a uuid array) receipts wait for: matched to one already (by the id
+ * the provider echoed), or not yet matched but carrying the provider id its outcome recorded.
+ * Both probes are index lookups (message_receipts_message_idx, message_receipts_orphan_idx); the
+ * messages are read first, by primary key, so that no plan walks the unmatched receipts to find
+ * them.
  */
 export const HAS_HELD_RECEIPTS = statement(
   'receipts-has-held',
-  `WITH sent AS MATERIALIZED (SELECT channel, provider_message_id FROM messages WHERE id = $1)
-   SELECT EXISTS (SELECT 1 FROM message_receipts WHERE message_id = $1 AND held)
-       OR EXISTS (SELECT 1 FROM sent
-                    JOIN message_receipts r
-                      ON r.channel = sent.channel AND r.provider_message_id = sent.provider_message_id
-                   WHERE r.message_id IS NULL AND r.held) AS held`,
+  `WITH sent AS MATERIALIZED (
+     SELECT id, channel, provider_message_id FROM messages WHERE id = ANY ($1::uuid[]))
+   SELECT sent.id FROM sent
+    WHERE EXISTS (SELECT 1 FROM message_receipts r WHERE r.message_id = sent.id AND r.held)
+       OR EXISTS (SELECT 1 FROM message_receipts r
+                   WHERE r.message_id IS NULL AND r.held
+                     AND r.channel = sent.channel AND r.provider_message_id = sent.provider_message_id)`,
 );
 
 /**

@@ -116,14 +116,13 @@ export class ReceiptService {
 
   /**
    * Applies the receipts held for a message whose outcome is now recorded. Costs one indexed
-   * probe when nothing is held, which is nearly always.
+   * probe when nothing is held, which is nearly always; `known` skips it for a message that
+   * messagesWithHeldReceipts() just named.
    */
-  async applyHeldReceipts(subject: ReceiptSubject): Promise<void> {
-    if ('messageId' in subject) {
-      const [probe] = await this.sql.rows<{ held: boolean }>(HAS_HELD_RECEIPTS, [
-        subject.messageId,
-      ]);
-      if (!probe?.held) return;
+  async applyHeldReceipts(subject: ReceiptSubject, { known = false } = {}): Promise<void> {
+    if ('messageId' in subject && !known) {
+      const held = await this.messagesWithHeldReceipts([subject.messageId]);
+      if (held.length === 0) return;
     }
     await this.dataSource.transaction(async (manager) => {
       const message = await this.lockMessage(
@@ -135,6 +134,13 @@ export class ReceiptService {
         await this.applyHeld(manager, message);
       }
     });
+  }
+
+  /** Which of these messages have receipts held for them: one indexed probe for all. */
+  async messagesWithHeldReceipts(messageIds: string[]): Promise<string[]> {
+    if (messageIds.length === 0) return [];
+    const rows = await this.sql.rows<{ id: string }>(HAS_HELD_RECEIPTS, [messageIds]);
+    return rows.map((row) => row.id);
   }
 
   /** Every receipt of a message, oldest first. */
