@@ -298,12 +298,13 @@ interface SentRecord {
 /**
  * Claims and outcomes of sends in flight at once (up to OUTBOUND_CONCURRENCY per worker channel)
  * are written as one statement and one commit each, so the round trip, the statement and the
- * commit are paid once per batch instead of once per message. Waiting 1 ms for a batch to fill
- * was measured against none and 3 ms (deliver bench, 20 sends in flight, 20 ms provider):
- * batches of about 5, box CPU per message 1.8 ms against 2.7 (none) and 1.4 (3 ms), and one
- * worker's rate 0.74 of the bare worker's against 0.66 and 0.61. docs/PERFORMANCE.md has the runs.
+ * commit are paid once per batch instead of once per message. How long a batch waits to fill
+ * trades one worker's rate against the CPU every message costs, which is what two workers on
+ * one box run out of. Deliver bench, 20 sends in flight to a 20 ms provider, ratio of one
+ * worker to the bare worker / two workers to one: no wait 0.66 / 1.27×, 1 ms 0.74 / 1.37×,
+ * 2 ms 0.70 / 1.57×, 3 ms 0.61 / 1.76×; two batches in flight instead of one: 0.67 / 1.37×.
  */
-const BATCHING: BatchOptions = { maxBatch: 64, maxInFlight: 1, lingerMs: 1 };
+const BATCHING: BatchOptions = { maxBatch: 64, maxInFlight: 1, lingerMs: 2 };
 
 /**
  * The outbound state machine as the worker drives it: each transition is one SQL statement that
