@@ -24,7 +24,7 @@ describe('Event log (GET /api/events)', () => {
     await closeDb();
   });
 
-  /** Every event of a conversation once the relay has numbered them, oldest first. */
+  /** Every event of a conversation once the relay has published them, oldest first. */
   async function conversationEvents(conversationId: string, count: number) {
     return waitFor(async () => {
       const page = await api.request('GET', `/api/events?conversation_id=${conversationId}`);
@@ -130,6 +130,51 @@ describe('Event log (GET /api/events)', () => {
     expect(Number(customerEvent.seq)).toBeLessThan(events[0].seq);
     const customer = await api.request('GET', `/api/customers/${message.customer_id}`);
     expect(customerEvent.data).toEqual(customer.body);
+  });
+
+  it('holds the log back only for transactions that write to it, never for others', async () => {
+    // Two transactions left open on their own connections: one changed a customer, one appended
+    // to the log. Events are published only once every append before them has ended.
+    const elsewhere = new DataSource(dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }));
+    await elsewhere.initialize();
+    const unrelated = elsewhere.createQueryRunner();
+    const appender = elsewhere.createQueryRunner();
+    try {
+      const bystander = await createCustomer(api);
+      await unrelated.startTransaction();
+      await unrelated.query(`UPDATE customers SET name = name WHERE id = $1`, [bystander.id]);
+
+      const first = await createConversation(api, 'sms', {
+        customer_id: (await createCustomer(api)).id,
+      });
+      // Published although the other transaction holds an id and row locks.
+      await conversationEvents(first.id, 1);
+
+      await appender.startTransaction();
+      const held = randomUUID();
+      await new EventLog(elsewhere.getRepository(EventRecord)).append(appender.manager, {
+        type: 'conversation.updated',
+        conversationId: held,
+        data: { id: held },
+      });
+      const second = await createConversation(api, 'sms', {
+        customer_id: (await createCustomer(api)).id,
+      });
+      await sleep(1_000);
+      const early = await api.request('GET', `/api/events?conversation_id=${second.id}`);
+      expect(early.body.data).toEqual([]);
+
+      await appender.commitTransaction();
+      const [heldEvent] = await conversationEvents(held, 1);
+      const [secondEvent] = await conversationEvents(second.id, 1);
+      expect(Number(heldEvent.seq)).toBeLessThan(Number(secondEvent.seq));
+    } finally {
+      if (unrelated.isTransactionActive) await unrelated.rollbackTransaction();
+      if (appender.isTransactionActive) await appender.rollbackTransaction();
+      await unrelated.release();
+      await appender.release();
+      await elsewhere.destroy();
+    }
   });
 
   it('never lets a reader skip an event while transactions commit out of order', async () => {

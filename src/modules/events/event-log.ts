@@ -16,6 +16,9 @@ export interface NewEvent {
   previousStatus?: string | null;
 }
 
+/** How far readers may read the log (see EventSequencer). */
+export const PUBLISHED_SEQ = 'SELECT last_seq FROM event_sequence';
+
 /** Well below Postgres' 65535 bind parameters per statement. */
 const INSERT_CHUNK = 500;
 
@@ -68,7 +71,10 @@ export class EventLog {
     };
   }
 
-  /** Numbered events after `afterSeq`, in seq order, optionally of some conversations only. */
+  /**
+   * Published events after `afterSeq`, in seq order, optionally of some conversations only.
+   * Never past the published seq: an event above it may have lower seqs still uncommitted.
+   */
   readAfter(
     afterSeq: number,
     limit: number,
@@ -78,6 +84,7 @@ export class EventLog {
     const query = this.events
       .createQueryBuilder('event')
       .where('event.seq > :afterSeq', { afterSeq })
+      .andWhere(`event.seq <= (${PUBLISHED_SEQ})`)
       .orderBy('event.seq', 'ASC')
       .limit(limit);
     if (upToSeq !== undefined) query.andWhere('event.seq <= :upToSeq', { upToSeq });
@@ -95,7 +102,7 @@ export class EventLog {
     return Number(row?.pruned_through ?? 0) + 1;
   }
 
-  /** The highest seq handed out so far (0 for an empty log). */
+  /** The highest published seq (0 for an empty log). */
   async lastSeq(): Promise<number> {
     const [row] = await this.events.query(`SELECT last_seq FROM event_sequence`);
     return Number(row?.last_seq ?? 0);

@@ -3,17 +3,17 @@ import type { JsonObject } from '../../platform/database/json';
 import type { EventType } from './event-type';
 
 /**
- * One row of the event log. `id` is the order of appends; `seq`, the public position, is given
- * by the EventSequencer once the appending transaction has committed (null until then), so the
- * numbered prefix of the log only ever grows at its end. bigint columns arrive as strings.
+ * One row of the event log. `seq`, the public position, is drawn from a sequence when the event
+ * is appended (the column's default); readers see it once the EventSequencer has published it,
+ * so the readable part of the log only ever grows at its end. bigint columns arrive as strings.
  */
 @Entity('events')
 export class EventRecord {
   @PrimaryGeneratedColumn('identity', { type: 'bigint', generatedIdentity: 'ALWAYS' })
   id: string;
 
-  @Column({ type: 'bigint', nullable: true })
-  seq: string | null;
+  @Column({ type: 'bigint', insert: false })
+  seq: string;
 
   @Column({ type: 'text' })
   type: EventType;

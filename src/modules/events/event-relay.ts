@@ -39,8 +39,8 @@ interface Resuming {
 /**
  * Tails the event log for this API process and emits to its own sockets. Every API process runs
  * one, so a client on any of them sees every change, the worker's included, with no fan-out
- * between processes: Postgres is the bus. One tick at a time: number what has committed, publish
- * what is new, then bring resuming sockets up to the relay's position, so their replays never
+ * between processes: Postgres is the bus. One tick at a time: publish how far the log may be read,
+ * emit what is new, then bring resuming sockets up to the relay's position, so their replays never
  * delay live events. Because only the tick emits and a resuming socket joins its rooms after its
  * replay, it gets its missed events strictly before any live one.
  */
@@ -101,7 +101,7 @@ export class EventRelay implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async tick(): Promise<void> {
     try {
-      await this.sequencer.numberPending();
+      await this.sequencer.publish();
       await this.publishNew();
       await this.resumeSockets();
     } catch (error) {

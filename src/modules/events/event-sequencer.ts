@@ -2,47 +2,69 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
+/** Seqs drawn so far, and the transactions that may still hold some of them. */
+interface Candidate {
+  seq: number;
+  writers: string[];
+}
+
 /**
- * Gives committed events their public `seq`, in batches, one process at a time.
+ * Publishes how far the event log may be read: `event_sequence.last_seq`, which readers never
+ * pass.
  *
- * Why not a sequence default at append time: a writer takes seq 41, a second writer takes 42 and
- * commits first; a reader that has seen 42 and asks for `after=42` never sees 41. Numbering only
- * what is already committed, under one lock, makes the numbered part of the log a gap-free prefix
- * 1..N that only grows at its end: a reader's `after` can never pass an event that shows up later.
- * Writers never wait on each other for it (an append is a plain INSERT); the price is a second
- * write per event and up to one relay tick of delay before an event is readable.
+ * An event takes its seq when it is appended (a sequence default, no second write), so seqs are
+ * drawn in append order while transactions commit in any order: writer A draws 41, writer B
+ * draws 42 and commits first. A reader that saw 42 and asks for `after=42` would never see 41.
+ * So readers stop at the published seq, and a seq is published only once every transaction that
+ * could hold it or a lower one has ended: the log up to it is then final, a gap-free prefix (a
+ * rolled-back append leaves an unused seq, which no reader can tell from an erased event).
+ *
+ * Which transactions: a seq is drawn by an INSERT into events, which holds a lock on the table
+ * until its transaction ends. Read the last drawn seq first, then the transactions holding such
+ * a lock: any that drew up to that seq and has not ended is among them. Once none of them holds
+ * a lock any more, each has ended and its commit is visible (a transaction releases its locks
+ * after that), so the seq can be published. Only writers of the log are waited for, never a
+ * long transaction elsewhere; the wait is as long as the longest append in flight, one relay
+ * tick at most in practice. Several API processes may publish at once: the value only grows.
  */
 @Injectable()
 export class EventSequencer {
+  private candidate?: Candidate;
+
   constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
 
-  /** Numbers up to `batch` pending events; 0 when none are pending or another process numbers. */
-  async numberPending(batch = 1000): Promise<number> {
-    const [probe] = await this.dataSource.query(
-      `SELECT EXISTS (SELECT 1 FROM events WHERE seq IS NULL) AS pending`,
+  /** Publishes what it can; answers the published seq, or null when nothing moved. */
+  async publish(): Promise<number | null> {
+    this.candidate ??= await this.nextCandidate();
+    if (!this.candidate) return null;
+    const [published] = await this.dataSource.query(
+      `UPDATE event_sequence SET last_seq = GREATEST(last_seq, $1)
+        WHERE NOT EXISTS (SELECT 1 FROM pg_locks WHERE virtualtransaction = ANY ($2::text[]))
+        RETURNING last_seq`,
+      [this.candidate.seq, this.candidate.writers],
     );
-    if (!probe.pending) return 0;
-    return this.dataSource.transaction(async (manager) => {
-      const turn = await manager.query(`SELECT 1 FROM event_sequence FOR UPDATE SKIP LOCKED`);
-      if (turn.length === 0) return 0;
-      // A new statement, so a new snapshot taken after the lock: it sees every numbering that
-      // committed before ours, and every append that committed so far.
-      const [row] = await manager.query(
-        `WITH base AS (SELECT last_seq FROM event_sequence),
-              numbered AS (
-                SELECT pending.id, base.last_seq + row_number() OVER (ORDER BY pending.id) AS seq
-                  FROM (SELECT id FROM events WHERE seq IS NULL ORDER BY id LIMIT $1) AS pending,
-                       base),
-              applied AS (
-                UPDATE events SET seq = numbered.seq FROM numbered
-                 WHERE events.id = numbered.id
-                RETURNING events.seq)
-         UPDATE event_sequence
-            SET last_seq = COALESCE((SELECT max(seq) FROM applied), last_seq)
-         RETURNING (SELECT count(*) FROM applied)::int AS numbered`,
-        [batch],
-      );
-      return row.numbered as number;
-    });
+    // An UPDATE through query() answers [rows, affected count].
+    if ((published as unknown[]).length === 0) return null;
+    this.candidate = undefined;
+    return Number((published as { last_seq: string }[])[0].last_seq);
+  }
+
+  /** The last drawn seq and its possible holders, when it is ahead of what is published. */
+  private async nextCandidate(): Promise<Candidate | undefined> {
+    // Two statements, in this order: a transaction that drew a seq before the first still
+    // holds its lock on events at the second, unless it has ended.
+    const [drawn] = await this.dataSource.query(
+      `SELECT COALESCE(pg_sequence_last_value('events_seq_source'), 0) AS seq,
+              (SELECT last_seq FROM event_sequence) AS published`,
+    );
+    if (Number(drawn.seq) <= Number(drawn.published)) return undefined;
+    const [holders] = await this.dataSource.query(
+      `SELECT COALESCE(array_agg(DISTINCT virtualtransaction), '{}') AS writers
+         FROM pg_locks
+        WHERE locktype = 'relation' AND relation = 'events'::regclass
+          AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+          AND mode <> 'AccessShareLock'`,
+    );
+    return { seq: Number(drawn.seq), writers: holders.writers as string[] };
   }
 }

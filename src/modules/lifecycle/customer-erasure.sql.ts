@@ -40,8 +40,6 @@ export const DELETE_INBOUND_EVENTS = `
 export const FIND_EVENTS = `
   SELECT id FROM events WHERE conversation_id = ANY($1::uuid[]) AND seq IS NOT NULL
    UNION ALL
-  SELECT id FROM events WHERE conversation_id = ANY($1::uuid[]) AND seq IS NULL
-   UNION ALL
   SELECT id FROM events WHERE type = 'customer.created' AND data ->> 'id' = $2::text`;
 
 export const DELETE_EVENTS = `

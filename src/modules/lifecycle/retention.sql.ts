@@ -1,3 +1,5 @@
+import { PUBLISHED_SEQ } from '../events/event-log';
+
 /**
  * One batch of each kind of expired record, oldest first. $1 is the cutoff (a time, or for
  * tables keyed by time-ordered UUIDv7 ids the smallest id of that time, which walks the primary
@@ -6,13 +8,13 @@
  */
 
 /**
- * Only a prefix of the numbered log goes, so "oldest kept seq" stays a true boundary: an event
+ * Only a prefix of the published log goes, so "oldest kept seq" stays a true boundary: an event
  * that is still young stops the batch even when some after it are older (a long transaction's
  * events carry its start time). The boundary is recorded for readers (410 events_pruned).
  */
 export const PRUNE_EVENTS = `
   WITH oldest AS MATERIALIZED (
-    SELECT id, seq, created_at FROM events WHERE seq IS NOT NULL ORDER BY seq LIMIT $2
+    SELECT id, seq, created_at FROM events WHERE seq <= (${PUBLISHED_SEQ}) ORDER BY seq LIMIT $2
   ),
   young AS (SELECT min(seq) AS seq FROM oldest WHERE created_at >= $1),
   removed AS (

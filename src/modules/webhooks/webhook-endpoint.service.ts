@@ -6,6 +6,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import type { JsonObject } from '../../platform/database/json';
 import { newId } from '../../platform/database/new-id';
 import { DomainError } from '../../platform/errors/domain-error';
+import { PUBLISHED_SEQ } from '../events/event-log';
 import { fetchPage, Page, PageQuery } from '../../platform/http/pagination';
 import {
   ListWebhookDeliveriesQuery,
@@ -160,7 +161,8 @@ export class WebhookEndpointService {
     const inserted = await this.dataSource.query(
       `INSERT INTO webhook_deliveries (endpoint_id, origin, event_id, seq, type)
        SELECT $1, 'replay', ev.id, ev.seq, ev.type FROM events ev
-        WHERE ev.seq > $2 AND ($3::text[] IS NULL OR ev.type = ANY ($3::text[]))
+        WHERE ev.seq > $2 AND ev.seq <= (${PUBLISHED_SEQ})
+          AND ($3::text[] IS NULL OR ev.type = ANY ($3::text[]))
         ORDER BY ev.seq
        RETURNING 1`,
       [endpointId, afterSeq, endpoint.eventTypes],

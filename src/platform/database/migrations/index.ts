@@ -6,6 +6,7 @@ import { HeldReceipts1764460800000 } from './1764460800000-held-receipts';
 import { OutgoingWebhooks1764547200000 } from './1764547200000-outgoing-webhooks';
 import { Attachments1764633600000 } from './1764633600000-attachments';
 import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
+import { EventSeqAtAppend1764806400000 } from './1764806400000-event-seq-at-append';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -17,4 +18,5 @@ export const MIGRATIONS = [
   OutgoingWebhooks1764547200000,
   Attachments1764633600000,
   DataLifecycle1764720000000,
+  EventSeqAtAppend1764806400000,
 ];
