@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
-import { closeDb, sql } from './support/db';
+import { closeDb, everyEventPublished, sql } from './support/db';
 import { connectEvents } from './support/event-socket';
 import { createConversation } from './support/factories';
 import {
@@ -242,8 +242,7 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     // The events about them are published (readable) before the erasure.
     await waitFor(
       async () =>
-        (await sql('SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM event_sequence)'))
-          .length === 0 &&
+        (await everyEventPublished()) &&
         (await sql(`SELECT 1 FROM events WHERE data::text LIKE $1`, [`%${who.marker}%`])).length >
           0,
       'events about the customer to be published',
@@ -312,12 +311,7 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     expect(await columnsMentioning([other.marker])).not.toEqual([]);
 
     // The one event left about them is customer.erased, with their id only.
-    await waitFor(
-      async () =>
-        (await sql('SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM event_sequence)'))
-          .length === 0,
-      'the erasure event to be published',
-    );
+    await waitFor(everyEventPublished, 'the erasure event to be published');
     const [erased] = await sql(
       `SELECT type, conversation_id, data FROM events
                                  WHERE data::text LIKE $1`,

@@ -1,6 +1,6 @@
 import type { EventResponse } from '../src/modules/events/dto/event.dto';
 import { ApiProcess, startApiProcess } from './support/api-process';
-import { sql } from './support/db';
+import { everyEventPublished, sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import { connectEvents, EventSocket, refusal } from './support/event-socket';
 import { INBOUND_ENV, postWhatsapp, whatsappStatus } from './support/inbound-webhooks';
@@ -147,16 +147,7 @@ describe('Real time over socket.io (worker process, two API processes)', () => {
          FROM generate_series(1, $1::int) AS i`,
       [backlog],
     );
-    await waitFor(
-      async () =>
-        (
-          await sql(
-            `SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM event_sequence) LIMIT 1`,
-          )
-        ).length === 0,
-      'the backlog published',
-      30_000,
-    );
+    await waitFor(everyEventPublished, 'the backlog published', 30_000);
     const [{ last_seq: lastSeq }] = await sql(`SELECT last_seq::int FROM event_sequence`);
     // The log's first 1 000 events: earlier test files may have pruned or erased some.
     const firstKept = (await sql(`SELECT seq::int FROM events ORDER BY seq LIMIT 1000`)).map(

@@ -25,7 +25,7 @@ async function ledgerStatements(): Promise<Statement[]> {
     },
   } as unknown as PreparedSql;
   // Its probe for held receipts is planned below, on its own.
-  const receipts = { applyHeldReceipts: async () => undefined } as unknown as ReceiptService;
+  const receipts = { applyHeldReceiptsOf: async () => undefined } as unknown as ReceiptService;
   const ledger = new DeliveryLedger(recorder, receipts);
   const attempt = {
     attempt: 1,

@@ -1,5 +1,5 @@
 import { ApiHarness, startApi } from './support/api-harness';
-import { closeDb, sql } from './support/db';
+import { closeDb, everyEventPublished, sql } from './support/db';
 import { createConversation, createCustomer } from './support/factories';
 import { startOutboundStack } from './support/outbound-stack';
 import { PrivateRedis } from './support/private-redis';
@@ -76,15 +76,7 @@ describe('Outgoing webhooks under faults', () => {
     // The events exist before any worker runs, so the first one has a whole backlog to fan out.
     await createCustomers(api, events);
     const [{ last_seq: lastSeq }] = await sql(`SELECT last_seq FROM event_sequence`);
-    await waitFor(
-      async () =>
-        (
-          await sql(
-            `SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM event_sequence) LIMIT 1`,
-          )
-        ).length === 0,
-      'every event to be published',
-    );
+    await waitFor(everyEventPublished, 'every event to be published');
 
     // The fan-out starts while the worker boots: this one dies in or right after it.
     const early = await startWorker(env);

@@ -10,6 +10,14 @@ export async function sql<T = any>(text: string, params: unknown[] = []): Promis
   return result.rows as T[];
 }
 
+/** Whether every committed event is readable: none lies past the seq the relay has published. */
+export async function everyEventPublished(): Promise<boolean> {
+  const past = await sql(
+    `SELECT 1 FROM events WHERE seq > (SELECT last_seq FROM event_sequence) LIMIT 1`,
+  );
+  return past.length === 0;
+}
+
 export async function closeDb(): Promise<void> {
   await pool?.end();
   pool = undefined;

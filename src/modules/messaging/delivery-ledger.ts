@@ -332,7 +332,7 @@ export class DeliveryLedger implements OnApplicationShutdown {
     },
     { ...BATCHING, lingerMs: 0 },
   );
-  private probing = new Set<Promise<void>>();
+  private readonly probing = new Set<Promise<void>>();
 
   constructor(
     private readonly sql: PreparedSql,
@@ -412,11 +412,8 @@ export class DeliveryLedger implements OnApplicationShutdown {
   }
 
   private async applyHeldReceipts(messageIds: string[]): Promise<void> {
-    if (messageIds.length === 0) return;
     try {
-      for (const messageId of await this.receipts.messagesWithHeldReceipts(messageIds)) {
-        await this.receipts.applyHeldReceipts({ messageId }, { known: true });
-      }
+      await this.receipts.applyHeldReceiptsOf(messageIds);
     } catch (error) {
       // They stay held, and the message's next receipt applies them.
       this.logger.warn(

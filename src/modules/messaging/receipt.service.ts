@@ -116,14 +116,21 @@ export class ReceiptService {
 
   /**
    * Applies the receipts held for a message whose outcome is now recorded. Costs one indexed
-   * probe when nothing is held, which is nearly always; `known` skips it for a message that
-   * messagesWithHeldReceipts() just named.
+   * probe when nothing is held, which is nearly always.
    */
-  async applyHeldReceipts(subject: ReceiptSubject, { known = false } = {}): Promise<void> {
-    if ('messageId' in subject && !known) {
-      const held = await this.messagesWithHeldReceipts([subject.messageId]);
-      if (held.length === 0) return;
-    }
+  async applyHeldReceipts(subject: ReceiptSubject): Promise<void> {
+    if ('messageId' in subject) return this.applyHeldReceiptsOf([subject.messageId]);
+    await this.applyHeldNow(subject);
+  }
+
+  /** The same for many messages at once: one indexed probe for all of them. */
+  async applyHeldReceiptsOf(messageIds: string[]): Promise<void> {
+    if (messageIds.length === 0) return;
+    const held = await this.sql.rows<{ id: string }>(HAS_HELD_RECEIPTS, [messageIds]);
+    for (const { id } of held) await this.applyHeldNow({ messageId: id });
+  }
+
+  private async applyHeldNow(subject: ReceiptSubject): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       const message = await this.lockMessage(
         manager,
@@ -134,13 +141,6 @@ export class ReceiptService {
         await this.applyHeld(manager, message);
       }
     });
-  }
-
-  /** Which of these messages have receipts held for them: one indexed probe for all. */
-  async messagesWithHeldReceipts(messageIds: string[]): Promise<string[]> {
-    if (messageIds.length === 0) return [];
-    const rows = await this.sql.rows<{ id: string }>(HAS_HELD_RECEIPTS, [messageIds]);
-    return rows.map((row) => row.id);
   }
 
   /** Every receipt of a message, oldest first. */
