@@ -13,6 +13,7 @@ import {
 } from './support/inbound-webhooks';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
 import { PrivatePostgres } from './support/private-postgres';
+import { outboundQueue } from './support/queues';
 import { waitFor } from './support/wait-for';
 
 const RETRY_DELAYS_MS = [200, 400, 800];
@@ -243,6 +244,60 @@ describe('Postgres goes away (a private cluster the test stops and starts)', () 
     },
     60_000,
   );
+
+  it("charges one message's bad outcome write to that message only, and never marks it failed once the provider accepted it", async () => {
+    const conversation = await createConversation(stack.api, 'whatsapp');
+    const bodies = [
+      'batch culprit',
+      ...Array.from({ length: 4 }, (_, i) => `batch neighbour ${i}`),
+    ];
+    const queue = outboundQueue(stack.env, 'whatsapp');
+    try {
+      await withTrigger(
+        'message_attempts',
+        'BEFORE INSERT',
+        `IF (SELECT body FROM messages WHERE id = NEW.message_id) = 'batch culprit' THEN
+           RAISE EXCEPTION 'injected by the test';
+         END IF;
+         RETURN NEW;`,
+        async () => {
+          // One answer time for all: their outcomes are written as one batch.
+          stack.whatsapp.setDelay(300);
+          const [culprit, ...neighbours] = await Promise.all(
+            bodies.map((body) => stack.send(conversation.id, 'whatsapp', { body })),
+          );
+          const sent = await Promise.all(
+            neighbours.map((message) => stack.waitForStatus(message.id, ['sent', 'failed'])),
+          );
+          expect(sent.map((message) => message.status)).toEqual(Array(4).fill('sent'));
+          // BullMQ counts the run that completed: 1 is a first try that was not retried.
+          for (const message of neighbours) {
+            expect((await queue.getJob(message.id))?.attemptsMade).toBe(1);
+          }
+          // The culprit's job spends its tries writing an outcome the database refuses.
+          await waitFor(
+            async () => (await queue.getJobState(culprit.id)) === 'failed',
+            "the culprit's job to give up",
+          );
+          await waitFor(
+            () =>
+              stack.workers[0]
+                .output()
+                .includes(
+                  'provider accepted the message but its outcome could not be written; job gave up',
+                ),
+            'the give-up to be logged',
+          );
+          const after = (await stack.api.request('GET', `/api/messages/${culprit.id}`)).body;
+          expect(after.status).not.toBe('failed');
+        },
+      );
+      const counts = receivedPerBody();
+      expect(bodies.map((body) => counts.get(body))).toEqual(Array(bodies.length).fill(1));
+    } finally {
+      await queue.close();
+    }
+  }, 60_000);
 
   it('answers a request whose statement times out with a logged 500, never a 503 "retry later"', async () => {
     await withTrigger(
