@@ -1,7 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { Job, Queue, Worker } from 'bullmq';
+import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { DatabaseOutage } from '../../platform/database/database-outage';
+import { databaseFault } from '../../platform/database/database-unavailable';
 import { FetchMediaJob, MEDIA_FETCH_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
 import { retryDelayMs } from '../delivery/retry-policy';
@@ -15,7 +17,9 @@ const FETCH_CONCURRENCY = 5;
 /**
  * Worker only: fetches inbound media from their providers into storage, retrying transient
  * failures after OUTBOUND_RETRY_DELAYS_MS, and sweeps pending files whose job never made it to
- * Redis (the API could not enqueue it) every OUTBOX_SWEEP_INTERVAL_MS.
+ * Redis (the API could not enqueue it) or gave up without recording it, every
+ * OUTBOX_SWEEP_INTERVAL_MS. A failure of our database spends no try: the job waits for it, and
+ * while Postgres is unavailable the worker pauses, as delivery does.
  */
 @Injectable()
 export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown {
@@ -28,6 +32,7 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly attachments: AttachmentService,
+    private readonly databaseOutage: DatabaseOutage,
   ) {
     this.downloader = new MediaDownloader(config);
   }
@@ -35,22 +40,26 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
   onModuleInit(): void {
     const { outbound, queuePrefix, redisUrl } = this.config;
     const connection = { connection: redisConnection(redisUrl), prefix: queuePrefix };
-    this.worker = new Worker<FetchMediaJob>(MEDIA_FETCH_QUEUE, (job) => this.process(job), {
-      ...connection,
-      concurrency: FETCH_CONCURRENCY,
-      lockDuration: outbound.lockDurationMs,
-      stalledInterval: outbound.lockDurationMs,
-      settings: {
-        backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-          type === MEDIA_FETCH_BACKOFF
-            ? retryDelayMs(
-                outbound.retryDelaysMs,
-                attemptsMade,
-                error instanceof SendError ? error.retryAfterMs : undefined,
-              )
-            : 0,
+    this.worker = new Worker<FetchMediaJob>(
+      MEDIA_FETCH_QUEUE,
+      (job, token) => this.process(job, token),
+      {
+        ...connection,
+        concurrency: FETCH_CONCURRENCY,
+        lockDuration: outbound.lockDurationMs,
+        stalledInterval: outbound.lockDurationMs,
+        settings: {
+          backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
+            type === MEDIA_FETCH_BACKOFF
+              ? retryDelayMs(
+                  outbound.retryDelaysMs,
+                  attemptsMade,
+                  error instanceof SendError ? error.retryAfterMs : undefined,
+                )
+              : 0,
+        },
       },
-    });
+    );
     this.worker.on('error', (error) =>
       this.logger.warn({ error: error.message }, 'media worker error'),
     );
@@ -64,7 +73,30 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
     await this.queue?.close();
   }
 
-  private async process(job: Job<FetchMediaJob>): Promise<void> {
+  /**
+   * Our database failing says nothing about the file: the job is given back as delayed, which
+   * spends none of its tries, and an outage pauses the worker until Postgres answers.
+   */
+  private async process(job: Job<FetchMediaJob>, token?: string): Promise<void> {
+    try {
+      await this.fetch(job);
+    } catch (error) {
+      const fault = databaseFault(error);
+      if (!fault) throw error;
+      if (fault === 'unavailable') {
+        this.databaseOutage.report('media fetch', [this.worker!], error as Error);
+      } else {
+        this.logger.warn(
+          { attachmentId: job.data.attachmentId, fault, reason: (error as Error).message },
+          'database failed a statement of this fetch; trying again without spending a try',
+        );
+      }
+      await job.moveToDelayed(Date.now() + this.databaseOutage.retryDelayMs, token);
+      throw new DelayedError();
+    }
+  }
+
+  private async fetch(job: Job<FetchMediaJob>): Promise<void> {
     const attachment = await this.attachments.getAttachment(job.data.attachmentId);
     if (attachment.status !== 'pending' || !attachment.source) return;
     try {
@@ -75,6 +107,7 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
         'media stored',
       );
     } catch (thrown) {
+      if (databaseFault(thrown)) throw thrown;
       const error =
         thrown instanceof SendError ? thrown : SendError.transient((thrown as Error).message);
       const final = error.kind === 'permanent' || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -98,7 +131,11 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
         SWEEP_BATCH,
       );
       if (ids.length === 0) return;
-      // Job ids are the attachment ids: a file whose job is waiting or retrying is not added twice.
+      // Job ids are the attachment ids: a file whose job is waiting or retrying is not added
+      // twice. A job that finished while its file is still pending (it gave up without recording
+      // why) would swallow the new one under its id, so it goes first.
+      const jobs = await Promise.all(ids.map((id) => this.queue!.getJob(id)));
+      await Promise.all(jobs.map((job) => (job?.finishedOn ? job.remove() : undefined)));
       await this.queue!.addBulk(ids.map((id) => fetchJob(id, this.config)));
     } catch (error) {
       this.logger.warn(

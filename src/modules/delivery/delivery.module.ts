@@ -1,9 +1,9 @@
 import { MailerModule } from '@nestjs-modules/mailer';
 import { Module } from '@nestjs/common';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { DatabaseOutage } from '../../platform/database/database-outage';
 import { AttachmentsModule } from '../attachments/attachments.module';
 import { MessagingModule } from '../messaging/messaging.module';
-import { DatabaseOutage } from './database-outage';
 import { DeliveryService } from './delivery.service';
 import { OutboundProcessor } from './outbound.processor';
 import { OutboxSweeper } from './outbox-sweeper';

@@ -2,13 +2,13 @@ import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from 
 import { DelayedError, Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { isDatabaseUnavailable } from '../../platform/database/database-unavailable';
+import { DatabaseOutage } from '../../platform/database/database-outage';
+import { DatabaseFault, databaseFault } from '../../platform/database/database-unavailable';
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
 import { stallSettings } from '../../platform/queue/stall-settings';
 import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
-import { DatabaseOutage } from './database-outage';
 import { DeliveryOutcome, DeliveryService } from './delivery.service';
 import type { OutboundJob } from './outbound-job';
 import { MAX_THROTTLED_TRIES, retryDelayMs } from './retry-policy';
@@ -81,7 +81,14 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
       // deferred failure. BullMQ emits 'failed' for every failed try; only a finished job has
       // given up.
       const ownFailure = error instanceof UnrecoverableError && !job?.deferredFailure;
-      if (job?.finishedOn && !ownFailure) {
+      if (job?.finishedOn && !ownFailure && job.data.accepted) {
+        // The provider took it: `failed` would be false, and a retry would send it twice. It
+        // stays pending, in view, until someone finds why its outcome cannot be written.
+        this.logger.error(
+          { messageId: job.data.messageId, reason: error.message },
+          'provider accepted the message but its outcome could not be written; job gave up',
+        );
+      } else if (job?.finishedOn && !ownFailure) {
         void this.ledger
           .failIfPending(job.data.messageId, `delivery job failed: ${error.message}`)
           .catch((dbError: Error) =>
@@ -117,8 +124,9 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         (accepted) => job.updateData({ ...job.data, accepted }),
       );
     } catch (error) {
-      if (!isDatabaseUnavailable(error)) throw error;
-      await this.waitForDatabase(job, token, error as Error);
+      const fault = databaseFault(error);
+      if (!fault) throw error;
+      await this.waitForDatabase(job, token, fault, error as Error);
       throw new DelayedError();
     }
     switch (outcome.kind) {
@@ -141,15 +149,24 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * Postgres is unavailable, which says nothing about the message: pause this process's workers
-   * until it answers, and give the job back as delayed, which spends none of its tries.
+   * Our database failed, which says nothing about the message: give the job back as delayed,
+   * which spends none of its tries. When Postgres is unavailable, also pause this process's
+   * workers until it answers; a deadlock, a timeout or a full disk fails statements one by one,
+   * so the others go on trying.
    */
   private async waitForDatabase(
     job: Job<OutboundJob>,
     token: string | undefined,
+    fault: DatabaseFault,
     error: Error,
   ): Promise<void> {
-    this.databaseOutage.report(this.workers, error);
+    if (fault === 'unavailable') this.databaseOutage.report('outbound', this.workers, error);
+    else {
+      this.logger.warn(
+        { messageId: job.data.messageId, fault, reason: error.message },
+        'database failed a statement of this send; trying again without spending a try',
+      );
+    }
     await job.updateData({ ...job.data, databaseWaits: (job.data.databaseWaits ?? 0) + 1 });
     await job.moveToDelayed(Date.now() + this.databaseOutage.retryDelayMs, token);
   }

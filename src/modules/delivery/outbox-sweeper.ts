@@ -7,6 +7,7 @@ import type { Channel } from '../conversation/channel';
 import { DeliveryLedger, PendingCursor, PendingMessage } from '../messaging/delivery-ledger';
 import type { Priority } from '../messaging/message-status';
 import { OutboundQueue } from '../messaging/outbound.queue';
+import type { OutboundJob } from './outbound-job';
 
 /** Messages read, checked against Redis and enqueued per round trip. */
 const PAGE_SIZE = 1_000;
@@ -17,8 +18,16 @@ const PRIORITIES: Priority[] = ['high', 'normal', 'low'];
 /** After a failed pass (Redis or Postgres away) the next one comes this soon, not an interval later. */
 const RETRY_AFTER_FAILURE_MS = 2_000;
 
-/** What Redis holds of a message's job: its hash fields, and whether it sits in the failed set. */
-type JobTrace = { exists: boolean; finishedOn: number | null; failedReason: string | null };
+/**
+ * What Redis holds of a message's job: its hash fields, whether it sits in the failed set, and
+ * whether it carries a send the provider accepted (see OutboundJob).
+ */
+type JobTrace = {
+  exists: boolean;
+  finishedOn: number | null;
+  failedReason: string | null;
+  accepted: boolean;
+};
 
 /**
  * The outbox half of "the row is written before the job": it walks every outbound message still
@@ -171,8 +180,11 @@ export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
       // A job that is waiting, delayed or active will do the work.
       if (job.exists && job.finishedOn === null) continue;
       if (job.failedReason !== null && job.finishedOn! >= message.updatedAt.getTime()) {
-        // BullMQ gave up on this round (stalled too often) but the message row never heard of it.
-        await this.ledger.failIfPending(message.id, `delivery job failed: ${job.failedReason}`);
+        // BullMQ gave up on this round (stalled too often) but the message row never heard of
+        // it. Never `failed` when the provider accepted it (the processor logged why).
+        if (!job.accepted) {
+          await this.ledger.failIfPending(message.id, `delivery job failed: ${job.failedReason}`);
+        }
         continue;
       }
       // Finished before the message's latest change (a /retry that could not replace it), or
@@ -197,19 +209,29 @@ export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
       this.outboundQueue.queueFor(channel).toKey(suffix);
     const pipeline = this.redis.pipeline();
     for (const message of messages) {
-      pipeline.hmget(key(message.channel, message.id), 'timestamp', 'finishedOn', 'failedReason');
+      pipeline.hmget(
+        key(message.channel, message.id),
+        'timestamp',
+        'finishedOn',
+        'failedReason',
+        'data',
+      );
       pipeline.zscore(key(message.channel, 'failed'), message.id);
     }
     const replies = (await pipeline.exec()) ?? [];
     const failure = replies.find(([error]) => error);
     if (failure) throw failure[0]!;
     return messages.map((_, index) => {
-      const [timestamp, finishedOn, failedReason] = replies[2 * index][1] as (string | null)[];
+      const [timestamp, finishedOn, failedReason, data] = replies[2 * index][1] as (
+        string | null
+      )[];
       const failed = replies[2 * index + 1][1] !== null;
       return {
         exists: timestamp !== null,
         finishedOn: finishedOn === null ? null : Number(finishedOn),
         failedReason: failed ? (failedReason ?? 'failed') : null,
+        accepted:
+          failed && data !== null && (JSON.parse(data) as OutboundJob).accepted !== undefined,
       };
     });
   }

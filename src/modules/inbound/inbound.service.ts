@@ -3,7 +3,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { isDatabaseUnavailable } from '../../platform/database/database-unavailable';
+import { isDatabaseFault } from '../../platform/database/database-unavailable';
 import { PreparedSql } from '../../platform/database/prepared-sql';
 import { newId } from '../../platform/database/new-id';
 import { DomainError } from '../../platform/errors/domain-error';
@@ -179,9 +179,10 @@ export class InboundService {
     try {
       stored = await this.storeWithRetries(event, batch, mode, now);
     } catch (error) {
-      // An outage (or a statement that timed out) is not the event's fault: answer 503 so the
-      // provider sends it again, rather than 200 with an event someone has to replay by hand.
-      if (isDatabaseUnavailable(error)) throw error;
+      // An outage, a deadlock, a timed-out statement or a full disk is not the event's fault:
+      // answer 5xx so the provider sends it again, rather than 200 with an event someone has to
+      // replay by hand.
+      if (isDatabaseFault(error)) throw error;
       return this.keepFailed(event, mode, (error as Error).message ?? String(error));
     }
     if (!stored) return undefined;
@@ -285,6 +286,7 @@ export class InboundService {
     manager: EntityManager,
   ): Promise<ReceiptSubject[]> {
     const held: ReceiptSubject[] = [];
+    await this.receipts.lockTargets(batch.receipts, manager);
     for (const receipt of batch.receipts) {
       const recorded = await this.receipts.recordReceipt(
         receipt,

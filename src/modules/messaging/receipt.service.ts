@@ -12,6 +12,7 @@ import { Message } from './message.entity';
 import { MessageService } from './message.service';
 import { receiptEffect, ReceiptTarget } from './receipt-effect';
 import { HAS_HELD_RECEIPTS, TAKE_HELD_RECEIPTS } from './receipt-held.sql';
+import { LOCK_RECEIPT_TARGETS } from './receipt-targets.sql';
 
 /** A delivery receipt as a provider webhook reports it, already mapped to our statuses. */
 export interface IncomingReceipt {
@@ -72,6 +73,24 @@ export class ReceiptService {
     private readonly metrics: AppMetrics,
     private readonly sql: PreparedSql,
   ) {}
+
+  /**
+   * Locks every message a batch's receipts are about in id order, the order in which the
+   * worker's claims and outcomes lock them too, before recordReceipt() takes them one by one in
+   * the batch's order: otherwise two webhooks naming the same messages in different orders, or
+   * a webhook and a batch of outcomes, can deadlock.
+   */
+  async lockTargets(receipts: IncomingReceipt[], manager: EntityManager): Promise<void> {
+    if (receipts.length < 2) return;
+    const refs = receipts.flatMap(({ messageRef }) =>
+      messageRef && UUID.test(messageRef) ? [messageRef] : [],
+    );
+    await manager.query(LOCK_RECEIPT_TARGETS.text, [
+      refs,
+      receipts.map((receipt) => receipt.channel),
+      receipts.map((receipt) => receipt.providerMessageId),
+    ]);
+  }
 
   /** Keeps the receipt, and applies it at once when its message's outcome is already known. */
   async recordReceipt(

@@ -49,17 +49,35 @@ describe('Batcher', () => {
     expect(batches).toEqual([[1, 2]]);
   });
 
-  it('rejects every call of a failed batch with its error, and goes on with the next', async () => {
-    let calls = 0;
+  it('rejects every call of a batch the database failed, and goes on with the next', async () => {
+    const runs: number[][] = [];
     const batcher = new Batcher<number, number>(
       async (inputs) => {
-        if (calls++ === 0) throw new Error('connection lost');
+        runs.push(inputs);
+        if (runs.length === 1)
+          throw Object.assign(new Error('could not extend file'), { code: '53100' });
         return inputs;
       },
       { maxBatch: 64, maxInFlight: 1, lingerMs: 0 },
     );
     const failed = [1, 2].map((n) => batcher.submit(n).catch((error: Error) => error.message));
-    expect(await Promise.all(failed)).toEqual(['connection lost', 'connection lost']);
+    expect(await Promise.all(failed)).toEqual(['could not extend file', 'could not extend file']);
     expect(await batcher.submit(3)).toBe(3);
+    expect(runs).toEqual([[1, 2], [3]]);
+  });
+
+  it("runs each input of a batch alone when one input's data failed it: only that call rejects", async () => {
+    const runs: number[][] = [];
+    const batcher = new Batcher<number, number>(
+      async (inputs) => {
+        runs.push(inputs);
+        if (inputs.includes(2)) throw Object.assign(new Error('invalid byte'), { code: '22021' });
+        return inputs;
+      },
+      { maxBatch: 64, maxInFlight: 1, lingerMs: 0 },
+    );
+    const outcomes = [1, 2, 3].map((n) => batcher.submit(n).catch((error: Error) => error.message));
+    expect(await Promise.all(outcomes)).toEqual([1, 'invalid byte', 3]);
+    expect(runs).toEqual([[1, 2, 3], [1], [2], [3]]);
   });
 });

@@ -1,3 +1,5 @@
+import { isDatabaseFault } from './database-unavailable';
+
 interface Waiting<In, Out> {
   input: In;
   resolve: (output: Out) => void;
@@ -18,8 +20,11 @@ export interface BatchOptions {
  * by themselves, so the statements and commits per call fall as the load rises, which is when
  * they cost the most; a lone call waits at most `lingerMs`.
  *
- * `run` answers one output per input, in order. When it throws, every call of that batch
- * rejects with its error (one statement, one transaction: they fail together).
+ * `run` answers one output per input, in order. A batch is one statement and one transaction,
+ * so one input's bad data fails it for all: then each input runs again alone, and only the
+ * culprit's call rejects. When the database itself failed (down, deadlocked, out of disk; see
+ * databaseFault) every call of the batch rejects with that error, which charges none of them:
+ * callers treat it as our infrastructure, and running each alone would only repeat it.
  */
 export class Batcher<In, Out> {
   private waiting: Waiting<In, Out>[] = [];
@@ -61,7 +66,12 @@ export class Batcher<In, Out> {
       const outputs = await this.run(batch.map((call) => call.input));
       batch.forEach((call, i) => call.resolve(outputs[i]));
     } catch (error) {
-      for (const call of batch) call.reject(error);
+      if (batch.length === 1 || isDatabaseFault(error)) {
+        for (const call of batch) call.reject(error);
+        return;
+      }
+      // One at a time, as the batch would have held this many connections' worth at once.
+      for (const call of batch) await this.runBatch([call]);
     }
   }
 }

@@ -1,6 +1,6 @@
 import { DatabaseError } from 'pg';
 import { QueryFailedError } from 'typeorm';
-import { isDatabaseUnavailable } from './database-unavailable';
+import { databaseFault, isDatabaseUnavailable } from './database-unavailable';
 
 function withCode(message: string, code: string): Error {
   return Object.assign(new Error(message), { code });
@@ -24,7 +24,6 @@ describe('isDatabaseUnavailable', () => {
     ['a server starting up (57P03)', sqlError('57P03')],
     ['a connection failure (08006)', sqlError('08006')],
     ['too many connections (53300)', sqlError('53300')],
-    ['a statement timeout (57014)', sqlError('57014')],
     ['a read-only node after failover (25006)', sqlError('25006')],
     [
       'a refused connection to every address of a host',
@@ -42,6 +41,8 @@ describe('isDatabaseUnavailable', () => {
     ['a unique violation (23505)', sqlError('23505')],
     ['a syntax error (42601)', sqlError('42601')],
     ['a serialization failure (40001)', sqlError('40001')],
+    ['a statement timeout (57014)', sqlError('57014')],
+    ['a full disk (53100)', sqlError('53100')],
     [
       'a plain programming error',
       new TypeError("Cannot read properties of undefined (reading 'id')"),
@@ -51,5 +52,37 @@ describe('isDatabaseUnavailable', () => {
     ['nothing', undefined],
   ])('does not take %s for an outage', (_, error) => {
     expect(isDatabaseUnavailable(error)).toBe(false);
+  });
+
+  it.each([
+    ['a connection failure (08006)', sqlError('08006'), 'unavailable'],
+    ['too many connections (53300)', sqlError('53300'), 'unavailable'],
+    ['a read-only node (25006)', sqlError('25006'), 'unavailable'],
+    ['a server gone mid-query', new Error('Connection terminated unexpectedly'), 'unavailable'],
+    ['a deadlock (40P01)', sqlError('40P01'), 'conflict'],
+    ['a serialization failure (40001)', sqlError('40001'), 'conflict'],
+    ['a statement timeout (57014)', sqlError('57014'), 'broken'],
+    ['a lock timeout (55P03)', sqlError('55P03'), 'broken'],
+    ['a full disk (53100)', sqlError('53100'), 'broken'],
+    ['an out-of-memory (53200)', sqlError('53200'), 'broken'],
+    ['an I/O error (58030)', sqlError('58030'), 'broken'],
+    ['an internal error (XX000)', sqlError('XX000'), 'broken'],
+    [
+      'a statement timeout wrapped as a cause',
+      new Error('erasure failed', { cause: sqlError('57014') }),
+      'broken',
+    ],
+  ])('classes %s as our own fault', (_, error, fault) => {
+    expect(databaseFault(error)).toBe(fault);
+  });
+
+  it.each([
+    ['a unique violation (23505)', sqlError('23505')],
+    ['a foreign key violation (23503)', sqlError('23503')],
+    ['a NUL in text (22021)', sqlError('22021')],
+    ['a syntax error (42601)', sqlError('42601')],
+    ['a provider timeout', withCode('timeout of 2000ms exceeded', 'ECONNABORTED')],
+  ])('does not take %s for a fault of ours', (_, error) => {
+    expect(databaseFault(error)).toBeNull();
   });
 });

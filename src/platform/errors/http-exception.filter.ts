@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@n
 import { randomUUID } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { QueryFailedError } from 'typeorm';
-import { isDatabaseUnavailable } from '../database/database-unavailable';
+import { databaseFault } from '../database/database-unavailable';
 import { DomainError, DomainErrorCode } from './domain-error';
 import { ErrorResponse, HTTP_ERRORS, HttpErrorCode } from './error-body';
 
@@ -55,6 +55,8 @@ const DATA_EXCEPTION_CLASS = '22';
 
 /** How long a client should wait before retrying while Postgres is unavailable. */
 const DATABASE_RETRY_AFTER_SECONDS = 5;
+/** A transaction that lost a deadlock or a serialization race can be repeated at once. */
+const CONFLICT_RETRY_AFTER_SECONDS = 1;
 
 /**
  * The one place where failures become HTTP answers in the contract's shape
@@ -68,9 +70,11 @@ export class HttpExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const reply = http.getResponse<FastifyReply>();
-    const body = isDatabaseUnavailable(exception)
-      ? this.databaseUnavailable(exception, reply)
-      : this.toBody(exception, http.getRequest<FastifyRequest>());
+    const fault = databaseFault(exception);
+    const body =
+      fault === 'unavailable' || fault === 'conflict'
+        ? this.retryLater(fault, exception, reply)
+        : this.toBody(exception, http.getRequest<FastifyRequest>());
     void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 
@@ -96,15 +100,31 @@ export class HttpExceptionFilter implements ExceptionFilter {
   }
 
   /**
-   * Postgres is down or not answering: the same request will work once it is back. 503 (with
-   * Retry-After) tells clients and webhook providers to retry, where a 500 reads as a bug.
+   * Postgres is down or not answering, or the request's transaction lost a deadlock and was
+   * rolled back whole: the same request will work once it is back, or at once. 503 (with
+   * Retry-After) tells clients and webhook providers to retry, where a 500 reads as a bug. A
+   * statement the server failed itself (a timeout, a full disk) is not here: a retry may never
+   * succeed, so it is a logged 500 like any other failure of ours.
    */
-  private databaseUnavailable(exception: unknown, reply: FastifyReply): ErrorResponse {
+  private retryLater(
+    fault: 'unavailable' | 'conflict',
+    exception: unknown,
+    reply: FastifyReply,
+  ): ErrorResponse {
+    const reason = (exception as Error).message;
+    if (fault === 'conflict') {
+      void reply.header('retry-after', CONFLICT_RETRY_AFTER_SECONDS);
+      this.logger.warn(
+        { reason },
+        'transaction lost a deadlock or serialization race; answered 503',
+      );
+      return answer(
+        'service_unavailable',
+        'the request collided with a concurrent change and was undone; retry it',
+      );
+    }
     void reply.header('retry-after', DATABASE_RETRY_AFTER_SECONDS);
-    this.logger.warn(
-      { reason: (exception as Error).message },
-      'database unavailable; answered 503',
-    );
+    this.logger.warn({ reason }, 'database unavailable; answered 503');
     return answer('service_unavailable', 'the database is unavailable; retry in a few seconds');
   }
 

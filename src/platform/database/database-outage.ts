@@ -7,11 +7,11 @@ import { DataSource } from 'typeorm';
 const PROBE_INTERVAL_MS = 1_000;
 
 /**
- * The worker's side of a Postgres outage. The first job that finds Postgres unavailable pauses
- * every outbound worker of this process, so that no further job is taken only to fail; one probe
- * then runs SELECT 1 every second and resumes them as soon as Postgres answers. No restart, and
- * no message spends a try on it: the jobs that were running give themselves back (see
- * OutboundProcessor).
+ * The worker's side of a Postgres outage, one per kind of queue consumer (each module provides
+ * its own). The first job that finds Postgres unavailable pauses every worker it names, so that
+ * no further job is taken only to fail; one probe then runs SELECT 1 every second and resumes
+ * them as soon as Postgres answers. No restart, and no job spends a try on it: the jobs that
+ * were running give themselves back (see OutboundProcessor, MediaFetchProcessor).
  */
 @Injectable()
 export class DatabaseOutage implements OnApplicationShutdown {
@@ -24,13 +24,16 @@ export class DatabaseOutage implements OnApplicationShutdown {
   /** The delay after which a job given back during an outage is due again. */
   readonly retryDelayMs = PROBE_INTERVAL_MS;
 
-  /** Pauses `workers` until Postgres answers again; one probe per outage, whoever reports it. */
-  report(workers: Worker[], error: Error): void {
+  /**
+   * Pauses `workers` (`consumers` names them in the log) until Postgres answers again; one probe
+   * per outage, whoever reports it.
+   */
+  report(consumers: string, workers: Worker[], error: Error): void {
     if (this.probing || this.shutdown.signal.aborted) return;
     const since = Date.now();
     this.logger.warn(
       { reason: error.message },
-      'Postgres unavailable: outbound workers paused until it answers',
+      `Postgres unavailable: ${consumers} workers paused until it answers`,
     );
     for (const worker of workers) void worker.pause(true);
     this.probing = this.probeUntilAvailable()
@@ -39,7 +42,7 @@ export class DatabaseOutage implements OnApplicationShutdown {
         for (const worker of workers) void worker.resume();
         this.logger.log(
           { downMs: Date.now() - since },
-          'Postgres answers again: outbound workers resumed',
+          `Postgres answers again: ${consumers} workers resumed`,
         );
       })
       .finally(() => (this.probing = undefined));
