@@ -17,7 +17,9 @@ export const LOCK_MESSAGES = `
 
 /**
  * Raw webhooks about the customer. Keyed ones through the GIN index on subject_keys ($5: the
- * digests of their identities and their messages' provider ids, see subject-keys.ts), which also
+ * digests of their identities and their messages' provider ids, see subject-keys.ts), one probe
+ * per key (an overlap with the whole array is estimated to match every row and read them all),
+ * which also
  * finds a provider's retries and failed deliveries that no stored row points to. Events without
  * keys (kept before keys existed, or not fully readable) have only their text: those since $3
  * (a partial index holds only them) are read for their messages' provider ids ($1) or their
@@ -25,7 +27,9 @@ export const LOCK_MESSAGES = `
  * email, external id). Plus the sources of the receipts removed with their messages ($4).
  */
 export const FIND_INBOUND_EVENTS = `
-  SELECT id FROM inbound_events WHERE subject_keys && $5::text[]
+  SELECT event.id
+    FROM unnest($5::text[]) AS key
+    JOIN inbound_events event ON event.subject_keys @> ARRAY[key]
    UNION
   SELECT event.id
     FROM inbound_events event, LATERAL (SELECT lower(event.payload) AS text) AS folded
