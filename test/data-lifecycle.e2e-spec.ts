@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Redis from 'ioredis';
+import { Client } from 'pg';
 import { closeDb, everyEventPublished, sql } from './support/db';
 import { connectEvents } from './support/event-socket';
 import { createConversation } from './support/factories';
@@ -19,6 +20,7 @@ import {
 } from './support/inbound-webhooks';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
 import { outboundQueue } from './support/queues';
+import { TEST_DATABASE_URL } from './support/test-env';
 import { waitFor } from './support/wait-for';
 import { answer, startWebhookReceiver, WEBHOOK_TEST_ENV } from './support/webhook-receiver';
 
@@ -378,6 +380,97 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     expect(await job.getState()).toBe('completed');
     await queue.close();
     expect(await columnsMentioning([who.marker, who.phone, who.digits])).toEqual([]);
+  });
+
+  it('keeps no personal data from receipts that arrive for an erased customer’s messages', async () => {
+    const who = person();
+    const created = await api().request('POST', '/api/customers', {
+      name: who.name,
+      phone: who.phone,
+    });
+    const customerId: string = created.body.id;
+    const whatsapp = await createConversation(api(), 'whatsapp', { customer_id: customerId });
+    const sms = await createConversation(api(), 'sms', { customer_id: customerId });
+    const toWhatsapp = await stack.send(whatsapp.id, 'whatsapp', { body: `hi ${who.marker}` });
+    const toSms = await stack.send(sms.id, 'sms', { body: `hi ${who.marker}` });
+    const wamid: string = (await stack.waitForStatus(toWhatsapp.id, ['sent'])).provider_message_id;
+    const smsSid: string = (await stack.waitForStatus(toSms.id, ['sent'])).provider_message_id;
+    expect((await api().request('DELETE', `/api/customers/${customerId}`)).status).toBe(200);
+
+    // Late reports naming their number: WhatsApp's recipient_id, Twilio's To.
+    const read = whatsappStatus(wamid, 'read', 1_700_000_500);
+    read.entry[0].changes[0].value.statuses[0].recipient_id = who.digits;
+    expect((await postWhatsapp(api(), read)).status).toBe(200);
+    const delivered = {
+      ...fixture('twilio/status-callback.json'),
+      MessageSid: smsSid,
+      SmsSid: smsSid,
+      To: who.phone,
+    };
+    expect((await postTwilio(api(), '/api/webhooks/sms/status', delivered)).status).toBe(200);
+
+    expect(
+      await sql('SELECT id FROM message_receipts WHERE provider_message_id = ANY($1)', [
+        [wamid, smsSid],
+      ]),
+    ).toEqual([]);
+    expect(await columnsMentioning([who.phone, who.digits, who.marker])).toEqual([]);
+  });
+
+  it('an inbound message racing an erasure makes a new customer, never a failed raw event', async () => {
+    const who = person();
+    await postWhatsapp(api(), whatsappText({ from: who.digits, body: `first ${who.marker}` }));
+    const [customer] = await sql<{ id: string }>('SELECT id FROM customers WHERE phone = $1', [
+      who.phone,
+    ]);
+    // The erasure is held just before it removes the customer, with their rows locked.
+    const holder = new Client({ connectionString: TEST_DATABASE_URL });
+    await holder.connect();
+    const lockKey = 918_273_645;
+    await holder.query('SELECT pg_advisory_lock($1)', [lockKey]);
+    await sql(`CREATE OR REPLACE FUNCTION test_hold_erasure() RETURNS trigger LANGUAGE plpgsql
+                 AS $$ BEGIN PERFORM pg_advisory_xact_lock(${lockKey}); RETURN OLD; END $$`);
+    await sql(`CREATE TRIGGER test_hold_erasure BEFORE DELETE ON customers FOR EACH ROW
+                 WHEN (OLD.id = '${customer.id}') EXECUTE FUNCTION test_hold_erasure()`);
+    try {
+      const erasing = api().request('DELETE', `/api/customers/${customer.id}`);
+      await waitFor(
+        async () =>
+          (await sql(`SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`)).length >
+          0,
+        'the erasure to reach the customer',
+      );
+      const racing = postWhatsapp(
+        api(),
+        whatsappText({ from: who.digits, body: `racing ${who.marker}` }),
+      );
+      await waitFor(
+        async () =>
+          (
+            await sql(`SELECT 1 FROM pg_stat_activity
+                        WHERE wait_event_type = 'Lock' AND query LIKE '%INSERT INTO inbound_events%'`)
+          ).length > 0,
+        'the inbound message to wait for the erasure',
+      );
+      await holder.query('SELECT pg_advisory_unlock($1)', [lockKey]);
+      expect((await erasing).status).toBe(200);
+      expect((await racing).status).toBe(200);
+    } finally {
+      await sql('DROP TRIGGER IF EXISTS test_hold_erasure ON customers');
+      await sql('DROP FUNCTION IF EXISTS test_hold_erasure()');
+      await holder.end();
+    }
+
+    const [again] = await sql<{ id: string }>('SELECT id FROM customers WHERE phone = $1', [
+      who.phone,
+    ]);
+    expect(again.id).not.toBe(customer.id);
+    expect(await sql('SELECT body FROM messages WHERE customer_id = $1', [again.id])).toEqual([
+      { body: `racing ${who.marker}` },
+    ]);
+    expect(
+      await sql(`SELECT status FROM inbound_events WHERE payload LIKE $1`, [`%${who.marker}%`]),
+    ).toEqual([{ status: 'processed' }]);
   });
 
   it('exports everything stored about a customer, with attempts, receipts and attachment records', async () => {

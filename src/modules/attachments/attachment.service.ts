@@ -15,13 +15,18 @@ import {
   MEDIA_FETCH_QUEUE,
 } from '../../platform/queue/queue-names';
 import type { Channel } from '../conversation/channel';
-import type { LinkedDataStore } from '../lifecycle/linked-data-stores';
+import type { LinkedDataStore, Removal } from '../lifecycle/linked-data-stores';
 import { Attachment } from './attachment.entity';
 import { checkChannelLimits } from './channel-limits';
 import { AttachmentResponse, mapAttachment } from './dto/attachment.dto';
 import type { InboundAttachmentSource } from './inbound-attachment';
 import { MediaUrlSigner } from './media-url-signer';
-import { ATTACHMENT_STORAGE, type AttachmentStorage } from './storage/attachment-storage';
+import { AttachmentBlobs, UNNAMED_BYTES_GRACE_MS } from './storage/attachment-blobs';
+import {
+  ATTACHMENT_STORAGE,
+  type AttachmentStorage,
+  type SpooledFile,
+} from './storage/attachment-storage';
 import { spoolToFile } from './storage/file-spool';
 
 /** A stored file handed to a channel sender: its facts, its bytes on demand and a signed link. */
@@ -55,15 +60,16 @@ export class AttachmentService implements LinkedDataStore {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @InjectQueue(MEDIA_FETCH_QUEUE) private readonly fetchQueue: Queue<FetchMediaJob>,
     private readonly signer: MediaUrlSigner,
+    private readonly blobs: AttachmentBlobs,
   ) {}
 
   /**
    * Erasure and retention (a LinkedDataStore): the files of messages about to be removed go with
-   * them, unless another message still carries the same upload; a file's bytes go once no record
-   * names its sha256. Runs inside the removing transaction; the bytes are deleted before it
-   * commits, so a failed erasure can leave a record whose file is gone (it is retried whole).
+   * them, unless another message still carries the same upload. The records go in the removing
+   * transaction; the bytes only once it has committed and no record names them any more, so a
+   * failed removal leaves every file in place.
    */
-  async removeForMessages(manager: EntityManager, messageIds: string[]): Promise<number> {
+  async removeForMessages(manager: EntityManager, messageIds: string[]): Promise<Removal> {
     // A DELETE … RETURNING answers [rows, affected count] through TypeORM's pg driver.
     const [gone] = (await manager.query(
       `WITH links AS (
@@ -77,15 +83,13 @@ export class AttachmentService implements LinkedDataStore {
        RETURNING file.sha256`,
       [messageIds],
     )) as [{ sha256: string | null }[], number];
-    const hashes = [...new Set(gone.flatMap(({ sha256 }) => (sha256 ? [sha256] : [])))];
-    const stillNamed: { sha256: string }[] = hashes.length
-      ? await manager.query(`SELECT DISTINCT sha256 FROM attachments WHERE sha256 = ANY($1)`, [
-          hashes,
-        ])
-      : [];
-    const kept = new Set(stillNamed.map(({ sha256 }) => sha256));
-    for (const sha256 of hashes) if (!kept.has(sha256)) await this.storage.remove(sha256);
-    return gone.length;
+    const hashes = gone.flatMap(({ sha256 }) => (sha256 ? [sha256] : []));
+    return { removed: gone.length, afterCommit: () => this.blobs.removeUnnamed(hashes) };
+  }
+
+  /** The retention pass's collection of bytes no record names (a LinkedDataStore). */
+  collectUnnamed(limit: number): Promise<number> {
+    return this.blobs.collectStale(new Date(Date.now() - UNNAMED_BYTES_GRACE_MS), limit);
   }
 
   get maxBytes(): number {
@@ -98,32 +102,34 @@ export class AttachmentService implements LinkedDataStore {
     contentType: string | undefined,
     filename: string | null,
   ): Promise<Attachment> {
-    const kept = await this.keepBytes(input);
+    const spooled = await this.spool(input);
     const now = new Date();
-    return this.attachments.save({
-      id: newId(),
-      status: 'stored',
-      contentType: contentType || DEFAULT_CONTENT_TYPE,
-      filename,
-      size: kept.size,
-      sha256: kept.sha256,
-      error: null,
-      source: null,
-      fetchAttempts: 0,
-      createdAt: now,
-      storedAt: now,
-    });
+    return this.blobs.keepAndRecord(spooled, (manager) =>
+      manager.getRepository(Attachment).save({
+        id: newId(),
+        status: 'stored',
+        contentType: contentType || DEFAULT_CONTENT_TYPE,
+        filename,
+        size: spooled.size,
+        sha256: spooled.sha256,
+        error: null,
+        source: null,
+        fetchAttempts: 0,
+        createdAt: now,
+        storedAt: now,
+      }),
+    );
   }
 
-  /** Bytes into storage, content-addressed; no record. */
-  async keepBytes(input: Readable): Promise<{ sha256: string; size: number }> {
-    const spooled = await spoolToFile(
-      input,
-      this.storage.spoolDirectory,
-      this.config.attachments.maxBytes,
-    );
-    await this.storage.keep(spooled);
+  /** Bytes into storage, content-addressed, for a record that names them later. */
+  private async keepBytes(input: Readable): Promise<{ sha256: string; size: number }> {
+    const spooled = await this.spool(input);
+    await this.blobs.keepUnnamed(spooled);
     return { sha256: spooled.sha256, size: spooled.size };
+  }
+
+  private spool(input: Readable): Promise<SpooledFile> {
+    return spoolToFile(input, this.storage.spoolDirectory, this.config.attachments.maxBytes);
   }
 
   async getAttachment(id: string): Promise<Attachment> {
@@ -239,6 +245,12 @@ export class AttachmentService implements LinkedDataStore {
   async recordInbound(manager: EntityManager, links: InboundAttachmentLinks[]): Promise<string[]> {
     const now = new Date();
     const pending: string[] = [];
+    const gone = await this.blobs.lockKept(
+      manager,
+      links.flatMap(({ sources }) =>
+        sources.flatMap((source) => (source.kind === 'stored' ? [source.sha256] : [])),
+      ),
+    );
     for (const { messageId, sources } of links) {
       for (const [index, source] of sources.entries()) {
         const id = newId();
@@ -264,6 +276,13 @@ export class AttachmentService implements LinkedDataStore {
         } else if (source.kind === 'twilio') {
           Object.assign(row, { source: { provider: 'twilio', url: source.url } });
           pending.push(id);
+        } else if (source.kind === 'stored' && gone.has(source.sha256)) {
+          // A replay long after the webhook: its files were collected as named by no record.
+          Object.assign(row, {
+            status: 'failed',
+            filename: source.filename,
+            error: 'the file was no longer kept when this event was processed',
+          });
         } else if (source.kind === 'stored') {
           Object.assign(row, {
             status: 'stored',
@@ -320,25 +339,27 @@ export class AttachmentService implements LinkedDataStore {
     content: Readable,
     contentType: string | undefined,
   ): Promise<void> {
-    const kept = await this.keepBytes(content);
-    await this.attachments
-      .createQueryBuilder()
-      .update()
-      .set({
-        status: 'stored',
-        sha256: kept.sha256,
-        size: kept.size,
-        // The provider's header is more precise than "application/octet-stream".
-        contentType:
-          attachment.contentType === DEFAULT_CONTENT_TYPE && contentType
-            ? contentType.split(';')[0].trim()
-            : attachment.contentType,
-        error: null,
-        storedAt: new Date(),
-        fetchAttempts: () => 'fetch_attempts + 1',
-      })
-      .where("id = :id AND status = 'pending'", { id: attachment.id })
-      .execute();
+    const kept = await this.spool(content);
+    await this.blobs.keepAndRecord(kept, (manager) =>
+      manager
+        .createQueryBuilder()
+        .update(Attachment)
+        .set({
+          status: 'stored',
+          sha256: kept.sha256,
+          size: kept.size,
+          // The provider's header is more precise than "application/octet-stream".
+          contentType:
+            attachment.contentType === DEFAULT_CONTENT_TYPE && contentType
+              ? contentType.split(';')[0].trim()
+              : attachment.contentType,
+          error: null,
+          storedAt: new Date(),
+          fetchAttempts: () => 'fetch_attempts + 1',
+        })
+        .where("id = :id AND status = 'pending'", { id: attachment.id })
+        .execute(),
+    );
   }
 
   /** A failed try: the file stays pending for another, or fails for good when `final`. */

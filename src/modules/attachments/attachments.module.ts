@@ -9,6 +9,7 @@ import { AttachmentController } from './attachment.controller';
 import { Attachment } from './attachment.entity';
 import { AttachmentService } from './attachment.service';
 import { MediaUrlSigner } from './media-url-signer';
+import { AttachmentBlobs } from './storage/attachment-blobs';
 import { ATTACHMENT_STORAGE, AttachmentStorage } from './storage/attachment-storage';
 import { LocalStorage } from './storage/local-storage';
 import { S3Storage } from './storage/s3-storage';
@@ -23,6 +24,7 @@ import { S3Storage } from './storage/s3-storage';
   controllers: [AttachmentController],
   providers: [
     AttachmentService,
+    AttachmentBlobs,
     {
       provide: ATTACHMENT_STORAGE,
       inject: [APP_CONFIG],

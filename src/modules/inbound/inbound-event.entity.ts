@@ -45,4 +45,11 @@ export class InboundEvent {
 
   @Column({ name: 'processed_at', type: 'timestamptz', nullable: true })
   processedAt: Date | null;
+
+  /**
+   * Digests of the identities and provider message ids it carries, by which erasure finds it
+   * (subject-keys.ts); null when it could not be read in full, and is found by its text instead.
+   */
+  @Column({ name: 'subject_keys', type: 'text', array: true, nullable: true })
+  subjectKeys: string[] | null;
 }

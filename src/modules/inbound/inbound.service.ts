@@ -13,6 +13,7 @@ import { ConversationService } from '../conversation/conversation.service';
 import { AttachmentService, InboundAttachmentLinks } from '../attachments/attachment.service';
 import type { Channel } from '../conversation/channel';
 import type { InboundSender } from '../customer/customer.service';
+import { messageKey, subjectKey } from '../customer/subject-keys';
 import { MessageService } from '../messaging/message.service';
 import { ReceiptService, type ReceiptSubject } from '../messaging/receipt.service';
 import {
@@ -25,7 +26,7 @@ import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.events';
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
-import { STORE_INBOUND } from './store-inbound.sql';
+import { FIND_ERASED_RECEIPTS, REDACT_INBOUND_EVENT, STORE_INBOUND } from './store-inbound.sql';
 import { eventKeyOf, type RawWebhook } from './webhook-request';
 
 /** How many events one time-window replay processes; call again for the rest. */
@@ -46,10 +47,14 @@ interface StoredRow {
   channel: Channel;
 }
 
-/** A race the store statement signalled (retry_statement), or a deadlock: run it again. */
+/**
+ * A race the store statement signalled (retry_statement), a deadlock, or a customer or
+ * conversation it found that a concurrent erasure removed before it could insert under them
+ * (foreign key violation): run it again, and the new run makes a new customer.
+ */
 function isRetryable(error: unknown): boolean {
   const code = (error as { driverError?: { code?: string } }).driverError?.code;
-  return code === '40001' || code === '40P01';
+  return code === '40001' || code === '40P01' || code === '23503';
 }
 
 /**
@@ -96,6 +101,7 @@ export class InboundService {
       attempts: 1,
       createdAt: now,
       processedAt: now,
+      subjectKeys: subjectKeysOf(batch),
     };
     const kept =
       (await this.storeOrKeepFailed(event, batch, 'intake', now)) ??
@@ -243,6 +249,7 @@ export class InboundService {
           ]
         : []),
       problemsOf(batch),
+      ...(mode === 'intake' ? [event.subjectKeys] : []),
     ];
     const heldReceipts: ReceiptSubject[] = [];
     const files = await Promise.all(
@@ -279,15 +286,34 @@ export class InboundService {
     return { messages, heldReceipts };
   }
 
-  /** Records the batch's receipts; returns those kept waiting for their send's outcome. */
+  /**
+   * Records the batch's receipts; returns those kept waiting for their send's outcome. A receipt
+   * about an erased customer's message is not kept, nor the raw payload that names them.
+   */
   private async recordReceipts(
     event: InboundEvent,
     batch: InboundBatch,
     manager: EntityManager,
   ): Promise<ReceiptSubject[]> {
+    const erased = new Set(
+      (
+        (await manager.query(FIND_ERASED_RECEIPTS, [
+          batch.receipts.map((receipt) => receipt.channel),
+          batch.receipts.map((receipt) => receipt.providerMessageId),
+        ])) as { position: number }[]
+      ).map((row) => row.position - 1),
+    );
+    if (erased.size > 0) {
+      await manager.query(REDACT_INBOUND_EVENT, [event.id]);
+      this.logger.log(
+        { eventId: event.id, receipts: erased.size },
+        'receipts about erased messages dropped; raw payload not kept',
+      );
+    }
     const held: ReceiptSubject[] = [];
     await this.receipts.lockTargets(batch.receipts, manager);
-    for (const receipt of batch.receipts) {
+    for (const [index, receipt] of batch.receipts.entries()) {
+      if (erased.has(index)) continue;
       const recorded = await this.receipts.recordReceipt(
         receipt,
         `${event.id}:${receipt.path}`,
@@ -422,6 +448,20 @@ export class InboundService {
 /** The event's error: every part that could not be read, or null. */
 function problemsOf(batch: InboundBatch): string | null {
   return batch.problems.length > 0 ? batch.problems.join('; ') : null;
+}
+
+/** Whom and what the event is about, for erasure; null when parts of it could not be read. */
+function subjectKeysOf(batch: InboundBatch): string[] | null {
+  if (batch.problems.length > 0) return null;
+  const keys = new Set<string>();
+  for (const { channel, providerMessageId, sender } of batch.messages) {
+    keys.add(subjectKey(sender.key, sender.value));
+    if (sender.email) keys.add(subjectKey('email', sender.email));
+    if (providerMessageId) keys.add(messageKey(channel, providerMessageId));
+  }
+  for (const receipt of batch.receipts)
+    keys.add(messageKey(receipt.channel, receipt.providerMessageId));
+  return [...keys];
 }
 
 function isUnreadable(batch: InboundBatch): boolean {

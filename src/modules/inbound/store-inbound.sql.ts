@@ -24,7 +24,7 @@ import { messageJsonSql } from '../messaging/dto/message-json.sql';
  * $12 the customer of the conversation it replies to and $13 that conversation when open,
  * $14/$15 ids for a customer/conversation it may create. $16 the time of storing. Then the event:
  * intake $17 id, $18 provider, $19 event_key, $20 content type, $21 headers, $22 payload,
- * $23 error; replay $17 id, $18 error. An event with an error (parts of it could not be read)
+ * $23 error, $24 subject keys (see subject-keys.ts); replay $17 id, $18 error. An event with an error (parts of it could not be read)
  * is kept `failed` with it, its readable parts stored, so that a replay can finish it.
  */
 function storeInboundSql(claim: string, input: string): string {
@@ -186,10 +186,10 @@ const MESSAGE_ARRAYS = `SELECT * FROM unnest(${INPUT_TYPES.map((type, index) => 
 
 const CLAIM_INTAKE = `
     INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload, status,
-                                error, attempts, created_at, processed_at)
+                                error, attempts, created_at, processed_at, subject_keys)
     VALUES ($17::uuid, $18::text, $19::text, $20::text, $21::jsonb, $22::text,
             CASE WHEN $23::text IS NULL THEN 'processed' ELSE 'failed' END, $23::text, 1,
-            $16::timestamptz, $16::timestamptz)
+            $16::timestamptz, $16::timestamptz, $24::text[])
     ON CONFLICT (provider, event_key) DO NOTHING
     RETURNING id`;
 
@@ -212,3 +212,19 @@ export const STORE_INBOUND = {
     many: statement('store-inbound-replay-many', storeInboundSql(CLAIM_REPLAY, MESSAGE_ARRAYS)),
   },
 };
+
+/**
+ * Which of the receipts ($1 channels, $2 provider ids; 1-based positions) are about messages an
+ * erasure removed: it keeps their provider ids as bare digests (KEEP_ERASED_SENDS), beside
+ * those of removed inbound messages. One primary-key probe per receipt.
+ */
+export const FIND_ERASED_RECEIPTS = `
+  SELECT receipt.position::int AS position
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS receipt (channel, id, position)
+   WHERE EXISTS (SELECT 1 FROM inbound_message_keys kept
+                  WHERE kept.channel = receipt.channel
+                    AND kept.provider_message_digest = sha256(convert_to(receipt.id, 'UTF8')))`;
+
+/** A raw webhook about an erased customer keeps nothing they sent: its payload and headers go. */
+export const REDACT_INBOUND_EVENT = `
+  UPDATE inbound_events SET payload = '', headers = '{}', subject_keys = '{}' WHERE id = $1`;

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { idFloorAt } from '../../platform/database/new-id';
 import { DomainError } from '../../platform/errors/domain-error';
 import type { Channel } from '../conversation/channel';
+import { identityKeys, messageKey } from '../customer/subject-keys';
 import { EventLog } from '../events/event-log';
 import { OutboundQueue } from '../messaging/outbound.queue';
 import {
@@ -12,6 +13,7 @@ import {
   DELETE_INBOUND_EVENTS,
   FIND_EVENTS,
   FIND_INBOUND_EVENTS,
+  KEEP_ERASED_SENDS,
   LOCK_CONVERSATIONS,
   LOCK_CUSTOMER,
   LOCK_MESSAGES,
@@ -37,6 +39,7 @@ interface LockedCustomer {
 interface LockedMessage {
   id: string;
   channel: Channel;
+  direction: 'inbound' | 'outbound';
   status: string;
   provider_message_id: string | null;
   created_at: Date;
@@ -60,9 +63,10 @@ export class CustomerErasureService {
   ) {}
 
   async eraseCustomer(customerId: string): Promise<ErasedCounts> {
-    const { counts, pending } = await this.dataSource.transaction((manager) =>
+    const { counts, pending, afterCommit } = await this.dataSource.transaction((manager) =>
       this.eraseInTransaction(manager, customerId),
     );
+    await afterCommit();
     await this.removeJobs(pending);
     this.logger.log({ customerId, erased: counts }, 'customer erased');
     return counts;
@@ -81,6 +85,13 @@ export class CustomerErasureService {
 
     const attachments = await removeLinked(this.linkedStores, manager, 'messages', messageIds);
     const [removed] = (await manager.query(REMOVE_MESSAGES, [messageIds])) as RemovedMessages[];
+    const sent = messages.filter(
+      (message) => message.direction === 'outbound' && message.provider_message_id,
+    );
+    await manager.query(KEEP_ERASED_SENDS, [
+      sent.map((message) => message.channel),
+      sent.map((message) => message.provider_message_id),
+    ]);
     const inboundEvents = await this.eraseInboundEvents(manager, customer, messages, removed);
     const eventIds = (
       (await manager.query(FIND_EVENTS, [conversationIds, customerId])) as {
@@ -98,15 +109,16 @@ export class CustomerErasureService {
     const counts: ErasedCounts = {
       conversations: conversations.removed,
       messages: removed.messages,
-      attachments,
+      attachments: attachments.removed,
       receipts: removed.receipts,
       inbound_events: inboundEvents,
       events: events.removed,
-      webhook_deliveries: webhookDeliveries,
+      webhook_deliveries: webhookDeliveries.removed,
     };
     return {
       counts,
       pending: messages.filter((message) => PENDING_STATUSES.has(message.status)),
+      afterCommit: attachments.afterCommit,
     };
   }
 
@@ -129,11 +141,20 @@ export class CustomerErasureService {
       customer.created_at.getTime(),
       ...messages.map((message) => message.created_at.getTime()),
     );
+    const keys = [
+      ...identityKeys(customer),
+      ...messages.flatMap((message) =>
+        message.provider_message_id
+          ? [messageKey(message.channel, message.provider_message_id)]
+          : [],
+      ),
+    ];
     const found = (await manager.query(FIND_INBOUND_EVENTS, [
       providerIds,
       identities,
       idFloorAt(new Date(firstTrace - RAW_EVENT_LEAD_MS)),
       removed.receipt_sources,
+      keys,
     ])) as { id: string }[];
     if (found.length === 0) return 0;
     const [row] = await manager.query(DELETE_INBOUND_EVENTS, [found.map((event) => event.id)]);

@@ -7,30 +7,48 @@ export const LOCK_CONVERSATIONS = `SELECT id FROM conversations WHERE customer_i
 /**
  * Locking them makes a worker's claim wait, then find nothing: a pending send never happens.
  * A message belongs to its conversation's customer, so their conversations find them all.
+ * By id, the order every other locker of several messages takes them in (no deadlock).
  */
 export const LOCK_MESSAGES = `
-  SELECT id, channel, status, provider_message_id, created_at FROM messages
+  SELECT id, channel, direction, status, provider_message_id, created_at FROM messages
    WHERE conversation_id = ANY($1::uuid[])
+   ORDER BY id
      FOR UPDATE`;
 
 /**
- * Raw webhooks that mention the customer: by their messages' provider ids (inbound messages,
- * and status reports about outbound ones) or their identity ($2: E.164 phone, the same digits
- * without "+" as WhatsApp writes them, lower-case email, external id), since $3. Raw payloads
- * have no foreign key to what they carried, so this reads the kept window (bounded by
- * RETENTION_INBOUND_EVENTS_DAYS) from the customer's first trace on; it also finds a provider's
- * retries and failed deliveries, which no stored row points to.
+ * Raw webhooks about the customer. Keyed ones through the GIN index on subject_keys ($5: the
+ * digests of their identities and their messages' provider ids, see subject-keys.ts), one probe
+ * per key (an overlap with the whole array is estimated to match every row and read them all),
+ * which also
+ * finds a provider's retries and failed deliveries that no stored row points to. Events without
+ * keys (kept before keys existed, or not fully readable) have only their text: those since $3
+ * (a partial index holds only them) are read for their messages' provider ids ($1) or their
+ * identity ($2: E.164 phone, the same digits without "+" as WhatsApp writes them, lower-case
+ * email, external id). Plus the sources of the receipts removed with their messages ($4).
  */
 export const FIND_INBOUND_EVENTS = `
   SELECT event.id
+    FROM unnest($5::text[]) AS key
+    JOIN inbound_events event ON event.subject_keys @> ARRAY[key]
+   UNION
+  SELECT event.id
     FROM inbound_events event, LATERAL (SELECT lower(event.payload) AS text) AS folded
-   WHERE event.id >= $3::uuid
+   WHERE event.subject_keys IS NULL AND event.id >= $3::uuid
      AND (EXISTS (SELECT 1 FROM unnest($1::text[]) AS needle
                    WHERE strpos(event.payload, needle) > 0 OR strpos(event.headers::text, needle) > 0)
           OR EXISTS (SELECT 1 FROM unnest($2::text[]) AS needle
                       WHERE strpos(folded.text, needle) > 0))
    UNION
   SELECT split_part(source, ':', 1)::uuid FROM unnest($4::text[]) AS source`;
+
+/**
+ * Tombstones of their sent messages' provider ids ($1 channels, $2 ids), beside the inbound ones
+ * REMOVE_MESSAGES keeps: a receipt arriving later for one is recognised and kept nowhere.
+ */
+export const KEEP_ERASED_SENDS = `
+  INSERT INTO inbound_message_keys (channel, provider_message_digest, received_at)
+  SELECT channel, sha256(convert_to(id, 'UTF8')), now() FROM unnest($1::text[], $2::text[]) AS sent (channel, id)
+  ON CONFLICT (channel, provider_message_digest) DO UPDATE SET received_at = now()`;
 
 export const DELETE_INBOUND_EVENTS = `
   WITH removed AS (DELETE FROM inbound_events WHERE id = ANY($1::uuid[]) RETURNING 1)

@@ -85,6 +85,12 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
         pruneBatch: byTime(PRUNE_INBOUND_MESSAGE_KEYS),
       },
       {
+        name: 'unnamed_attachment_bytes',
+        // Always on; each store keeps what it left unnamed for its own grace period.
+        retentionMs: 0,
+        pruneBatch: (_cutoff, limit) => this.collectUnnamed(limit),
+      },
+      {
         name: 'webhook_deliveries',
         retentionMs: retention.webhookDeliveriesMs,
         pruneBatch: byTime(PRUNE_WEBHOOK_DELIVERIES),
@@ -150,17 +156,28 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
     return row.pruned as number;
   }
 
-  private pruneMessages(cutoff: Date, limit: number): Promise<number> {
-    return this.dataSource.transaction(async (manager) => {
+  private async pruneMessages(cutoff: Date, limit: number): Promise<number> {
+    const { pruned, afterCommit } = await this.dataSource.transaction(async (manager) => {
       const rows: { id: string }[] = await manager.query(SELECT_EXPIRED_MESSAGES, [
         idFloorAt(cutoff),
         limit,
       ]);
       const ids = rows.map((row) => row.id);
-      if (ids.length === 0) return 0;
-      await removeLinked(this.linkedStores, manager, 'messages', ids);
+      if (ids.length === 0) return { pruned: 0, afterCommit: async () => undefined };
+      const linked = await removeLinked(this.linkedStores, manager, 'messages', ids);
       await manager.query(REMOVE_MESSAGES, [ids]);
-      return ids.length;
+      return { pruned: ids.length, afterCommit: linked.afterCommit };
     });
+    await afterCommit();
+    return pruned;
+  }
+
+  /** One batch of each store's data left unnamed (attachment bytes no record names). */
+  private async collectUnnamed(limit: number): Promise<number> {
+    let dealt = 0;
+    for (const store of this.linkedStores) {
+      if (store.collectUnnamed) dealt = Math.max(dealt, await store.collectUnnamed(limit));
+    }
+    return dealt;
   }
 }

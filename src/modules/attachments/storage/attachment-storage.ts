@@ -10,6 +10,7 @@ export interface SpooledFile {
 /**
  * Where attachment bytes live, addressed by their sha256: the same bytes sent twice are kept
  * once. Files arrive spooled (hashed on the way in), so a driver never holds one in memory.
+ * Drivers do not coordinate keeping and removing the same bytes: AttachmentBlobs does.
  */
 export interface AttachmentStorage {
   readonly driver: 'local' | 's3';
@@ -17,6 +18,8 @@ export interface AttachmentStorage {
   keep(file: SpooledFile): Promise<void>;
   /** The bytes kept under sha256, as a stream. */
   open(sha256: string): Promise<Readable>;
+  /** Whether bytes are kept under sha256. */
+  has(sha256: string): Promise<boolean>;
   /** Forgets the bytes kept under sha256 (erasure, retention); a no-op when there are none. */
   remove(sha256: string): Promise<void>;
   /** The directory uploads are spooled to before keep(). */

@@ -18,7 +18,7 @@ export class LocalStorage implements AttachmentStorage {
 
   async keep(file: SpooledFile): Promise<void> {
     const target = this.pathOf(file.sha256);
-    if (await exists(target)) {
+    if (await this.has(file.sha256)) {
       await rm(file.path, { force: true });
       return;
     }
@@ -33,20 +33,20 @@ export class LocalStorage implements AttachmentStorage {
     return createReadStream(path);
   }
 
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await access(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   async remove(sha256: string): Promise<void> {
     await rm(this.pathOf(sha256), { force: true });
   }
 
   private pathOf(sha256: string): string {
     return join(this.root, 'files', storageKey(sha256));
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
   }
 }

@@ -69,7 +69,7 @@ export class S3Storage implements AttachmentStorage {
     );
   }
 
-  private async has(sha256: string): Promise<boolean> {
+  async has(sha256: string): Promise<boolean> {
     try {
       await this.client.send(
         new this.sdk.HeadObjectCommand({ Bucket: this.settings.bucket, Key: storageKey(sha256) }),
