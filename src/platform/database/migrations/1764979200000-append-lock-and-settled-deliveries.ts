@@ -6,6 +6,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * of every lock on `events` but reads, which VACUUM, ANALYZE, index builds and retention's
  * deletes also take. It is taken by the seq column's default, so that every way of appending
  * (and processes of the previous release still running) takes it.
+ *
+ * Retention walks the deliveries it may prune, those no longer pending, by time-ordered id.
  */
 export class AppendLockAndSettledDeliveries1764979200000 implements MigrationInterface {
   name = 'AppendLockAndSettledDeliveries1764979200000';
@@ -19,9 +21,14 @@ export class AppendLockAndSettledDeliveries1764979200000 implements MigrationInt
         RETURN nextval('events_seq_source');
       END $$`);
     await queryRunner.query(`ALTER TABLE events ALTER COLUMN seq SET DEFAULT events_next_seq()`);
+    await queryRunner.query(
+      `CREATE INDEX webhook_deliveries_settled ON webhook_deliveries (id)
+         WHERE status <> 'pending'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX webhook_deliveries_settled`);
     await queryRunner.query(
       `ALTER TABLE events ALTER COLUMN seq SET DEFAULT nextval('events_seq_source')`,
     );
