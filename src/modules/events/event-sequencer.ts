@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 
@@ -7,6 +8,9 @@ import { DataSource } from 'typeorm';
  * Must stay equal to the one in migration 1764979200000.
  */
 const APPEND_LOCK_KEY = { classid: 1702260340, objid: 1 };
+/** Tries per publish() and the pause after a candidate found appends still in flight. */
+const MAX_ROUNDS = 4;
+const APPEND_WAIT_MS = 10;
 
 /** Seqs drawn so far, and the transactions that may still hold some of them. */
 interface Candidate {
@@ -43,17 +47,34 @@ export class EventSequencer {
 
   /** Publishes what it can; answers the published seq, or null when nothing moved. */
   async publish(): Promise<number | null> {
-    this.candidate ??= await this.nextCandidate();
-    if (!this.candidate) return null;
+    let published: number | null = null;
+    // Under steady appends a fresh candidate usually has one in flight, which ends within a few
+    // milliseconds: look again shortly rather than a tick later. And once a candidate is
+    // published, try the next at once, so what committed meanwhile need not wait a tick.
+    for (let round = 1; round <= MAX_ROUNDS; round++) {
+      this.candidate ??= await this.nextCandidate();
+      if (!this.candidate) break;
+      const moved = await this.publishCandidate(this.candidate);
+      if (moved !== null) {
+        this.candidate = undefined;
+        published = moved;
+      } else if (round < MAX_ROUNDS) {
+        await sleep(APPEND_WAIT_MS);
+      }
+    }
+    return published;
+  }
+
+  /** Publishes the candidate's seq if none of its writers is left; null when some still are. */
+  private async publishCandidate(candidate: Candidate): Promise<number | null> {
     const [published] = await this.dataSource.query(
       `UPDATE event_sequence SET last_seq = GREATEST(last_seq, $1)
         WHERE NOT EXISTS (SELECT 1 FROM pg_locks WHERE virtualtransaction = ANY ($2::text[]))
         RETURNING last_seq`,
-      [this.candidate.seq, this.candidate.writers],
+      [candidate.seq, candidate.writers],
     );
     // An UPDATE through query() answers [rows, affected count].
     if ((published as unknown[]).length === 0) return null;
-    this.candidate = undefined;
     return Number((published as { last_seq: string }[])[0].last_seq);
   }
 
