@@ -1,9 +1,11 @@
 import { Client } from 'pg';
 import type { PreparedSql, Statement } from '../src/platform/database/prepared-sql';
+import { PRUNE_EVENTS, PRUNE_WEBHOOK_DELIVERIES } from '../src/modules/lifecycle/retention.sql';
 import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
 import { DeliveryLedger } from '../src/modules/messaging/delivery-ledger';
 import { HAS_HELD_RECEIPTS } from '../src/modules/messaging/receipt-held.sql';
 import type { ReceiptService } from '../src/modules/messaging/receipt.service';
+import { idFloorAt } from '../src/platform/database/new-id';
 import { TEST_DATABASE_URL } from './support/test-env';
 
 const SEEDED = 'query-plans seed';
@@ -157,6 +159,72 @@ describe('Query plans of the per-message statements', () => {
     expect(scansOf(plan, 'customers')).toEqual(['Index Scan using customers_pkey']);
     expect(scansOf(plan, 'messages')).toEqual([
       'Index Only Scan using messages_customer_inbound_idx',
+    ]);
+  });
+});
+
+/**
+ * Retention's statements over events and webhook deliveries run with their values (not
+ * prepared), once per batch of 500: each must reach its batch through an index, never by
+ * reading past every delivery still pending (a disabled endpoint can hold many).
+ */
+describe('Query plans of retention over events and webhook deliveries', () => {
+  const SEEDED_ENDPOINT = 'query-plans retention seed';
+  let client: Client;
+
+  beforeAll(async () => {
+    client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    // 40 endpoints (one deleted) with 1 000 deliveries each, 1 in 10 still pending, over as
+    // many events of a conversation no one reads.
+    await client.query(`
+      INSERT INTO events (type, conversation_id, data)
+      SELECT 'conversation.updated', '00000000-0000-7000-8000-00000000a11d', '{}'
+        FROM generate_series(1, 20000)`);
+    await client.query(`
+      WITH endpoint AS (
+        INSERT INTO webhook_endpoints (id, url, description, secret, deleted_at)
+        SELECT webhook_uuid_v7(), 'https://example.com/' || n, '${SEEDED_ENDPOINT}', 'whsec_x',
+               CASE WHEN n = 1 THEN now() END
+          FROM generate_series(1, 40) AS n RETURNING id)
+      INSERT INTO webhook_deliveries (endpoint_id, origin, event_id, seq, type, status)
+      SELECT endpoint.id, 'event', n, n, 'conversation.updated',
+             CASE WHEN n % 10 = 0 THEN 'pending' ELSE 'succeeded' END
+        FROM endpoint, generate_series(1, 1000) AS n`);
+    await client.query('ANALYZE events');
+    await client.query('ANALYZE webhook_deliveries');
+    await client.query('ANALYZE webhook_endpoints');
+  });
+  afterAll(async () => {
+    await client.query(`DELETE FROM webhook_endpoints WHERE description = '${SEEDED_ENDPOINT}'`);
+    await client.query(
+      `DELETE FROM events WHERE conversation_id = '00000000-0000-7000-8000-00000000a11d'`,
+    );
+    await client.end();
+  });
+
+  async function plan(text: string, values: unknown[]): Promise<PlanNode> {
+    const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, values);
+    return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+  }
+
+  it('pruning deliveries walks the settled ones by id, and the pending ones of deleted endpoints by index', async () => {
+    const scans = scansOf(
+      await plan(PRUNE_WEBHOOK_DELIVERIES, [idFloorAt(new Date()), 500]),
+      'webhook_deliveries',
+    );
+    expect(scans[0]).toBe('Index Scan using webhook_deliveries_settled');
+    expect(scans.filter((scan) => !scan.startsWith('Index'))).toEqual([]);
+  });
+
+  it('pruning events reads and deletes by index, and finds the first one owed per endpoint by index', async () => {
+    const query = await plan(PRUNE_EVENTS, [new Date(), 500]);
+    expect(scansOf(query, 'events')).toEqual([
+      'Index Scan using events_seq',
+      'Index Scan using events_pkey',
+    ]);
+    expect(scansOf(query, 'webhook_deliveries')).toEqual([
+      expect.stringMatching(/^Index (Only )?Scan using webhook_deliveries_pending_seq$/),
     ]);
   });
 });

@@ -1,14 +1,14 @@
 import { Module } from '@nestjs/common';
 import { EventLogModule } from './event-log.module';
 import { EventRelay } from './event-relay';
-import { EventSequencer } from './event-sequencer';
+import { EventSequencerModule } from './event-sequencer.module';
 import { EventsController } from './events.controller';
 import { EventsGateway } from './events.gateway';
 
 /** API only: reading the log (REST) and real time (socket.io), fed by this process's relay. */
 @Module({
-  imports: [EventLogModule],
+  imports: [EventLogModule, EventSequencerModule],
   controllers: [EventsController],
-  providers: [EventSequencer, EventRelay, EventsGateway],
+  providers: [EventRelay, EventsGateway],
 })
 export class EventsModule {}

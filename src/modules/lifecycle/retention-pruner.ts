@@ -93,7 +93,7 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
       {
         name: 'webhook_deliveries',
         retentionMs: retention.webhookDeliveriesMs,
-        pruneBatch: byTime(PRUNE_WEBHOOK_DELIVERIES),
+        pruneBatch: byId(PRUNE_WEBHOOK_DELIVERIES),
       },
     ];
   }

@@ -10,16 +10,33 @@ import { PUBLISHED_SEQ } from '../events/event-log';
 /**
  * Only a prefix of the published log goes, so "oldest kept seq" stays a true boundary: an event
  * that is still young stops the batch even when some after it are older (a long transaction's
- * events carry its start time). The boundary is recorded for readers (410 events_pruned).
+ * events carry its start time). So does an event a webhook delivery is still owed for: the
+ * oldest pending delivery of each endpoint not deleted (a disabled one may be enabled again, a
+ * failing one retries for about 27 h), and what the fan-out has not reached yet. The boundary
+ * is recorded for readers (410 events_pruned).
  */
 export const PRUNE_EVENTS = `
   WITH oldest AS MATERIALIZED (
     SELECT id, seq, created_at FROM events WHERE seq <= (${PUBLISHED_SEQ}) ORDER BY seq LIMIT $2
   ),
   young AS (SELECT min(seq) AS seq FROM oldest WHERE created_at >= $1),
+  owed AS (
+    SELECT min(seq) AS seq FROM (
+      SELECT last_seq + 1 AS seq FROM webhook_dispatch_cursor
+      UNION ALL
+      SELECT first_pending.seq FROM webhook_endpoints e
+       CROSS JOIN LATERAL (
+         SELECT d.seq FROM webhook_deliveries d
+          WHERE d.endpoint_id = e.id AND d.status = 'pending' AND d.seq IS NOT NULL
+          ORDER BY d.seq LIMIT 1) AS first_pending
+       WHERE e.deleted_at IS NULL) AS needed
+  ),
+  -- An array, so the batch is deleted by primary key whatever the statistics say.
   removed AS (
-    DELETE FROM events WHERE id IN (
-      SELECT id FROM oldest WHERE seq < COALESCE((SELECT seq FROM young), 'Infinity'::numeric))
+    DELETE FROM events WHERE id = ANY (ARRAY(
+      SELECT id FROM oldest
+       WHERE seq < COALESCE(LEAST((SELECT seq FROM young), (SELECT seq FROM owed)),
+                            'Infinity'::numeric)))
     RETURNING seq
   ),
   boundary AS (
@@ -74,7 +91,29 @@ export const PRUNE_INBOUND_MESSAGE_KEYS = pruneBatch(
 );
 
 /**
- * Outgoing webhook deliveries live in a table another module creates; this runs only once it
- * exists, and assumes nothing of it but `created_at` (rows by ctid, no index to order by).
+ * Outgoing webhook deliveries that are settled (succeeded or failed), walked by their
+ * time-ordered id through a partial index; never a pending one, which is still owed (or leased:
+ * a lease only exists on a pending delivery). Pending deliveries of a deleted endpoint are owed
+ * to no one and go too, unless a send is in flight.
  */
-export const PRUNE_WEBHOOK_DELIVERIES = pruneBatch('webhook_deliveries', 'ctid', 'created_at < $1');
+export const PRUNE_WEBHOOK_DELIVERIES = `
+  WITH settled AS (
+    SELECT id FROM webhook_deliveries
+     WHERE id < $1::uuid AND status <> 'pending'
+     ORDER BY id LIMIT $2
+       FOR UPDATE SKIP LOCKED
+  ),
+  abandoned AS (
+    SELECT d.id FROM webhook_endpoints e
+      JOIN webhook_deliveries d ON d.endpoint_id = e.id
+     WHERE e.deleted_at IS NOT NULL AND d.status = 'pending' AND d.id < $1::uuid
+       AND (d.leased_until IS NULL OR d.leased_until <= now())
+     LIMIT $2
+       FOR UPDATE OF d SKIP LOCKED
+  ),
+  removed AS (
+    DELETE FROM webhook_deliveries
+     WHERE id IN (SELECT id FROM settled UNION ALL SELECT id FROM abandoned)
+    RETURNING 1
+  )
+  SELECT count(*)::int AS pruned FROM removed`;

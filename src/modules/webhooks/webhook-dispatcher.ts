@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
+import { EventSequencer } from '../events/event-sequencer';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
@@ -19,9 +20,10 @@ const LEASE_MARGIN_MS = 5_000;
 
 /**
  * The worker's webhook loop. Every EVENT_WEBHOOK_POLL_INTERVAL_MS (and at once whenever there is
- * more) it fans new events out into delivery rows, then claims due deliveries into free slots of
- * EVENT_WEBHOOK_CONCURRENCY and sends them. Postgres is the scheduler: no job exists that could be
- * lost with Redis, and a killed worker's claims simply expire.
+ * more) it publishes how far the event log may be read, fans new events out into delivery rows,
+ * then claims due deliveries into free slots of EVENT_WEBHOOK_CONCURRENCY and sends them. Postgres
+ * is the scheduler: no job exists that could be lost with Redis, and a killed worker's claims
+ * simply expire.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -36,6 +38,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly ledger: WebhookDeliveryLedger,
     private readonly deliverer: WebhookDeliverer,
     private readonly rateLimiter: WebhookRateLimiter,
+    private readonly sequencer: EventSequencer,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -70,6 +73,9 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
 
   private async runPass(fanOut: boolean): Promise<void> {
     let covered = 0;
+    // The fan-out reads up to the published seq; publishing here too keeps webhooks going
+    // while no API process runs (the API's relay publishes as well).
+    if (fanOut) await this.sequencer.publish();
     do {
       covered = fanOut ? await this.ledger.fanOut(FAN_OUT_BATCH) : 0;
     } while (covered === FAN_OUT_BATCH && !this.stopping);

@@ -8,6 +8,7 @@ import { Attachments1764633600000 } from './1764633600000-attachments';
 import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
 import { EventSeqAtAppend1764806400000 } from './1764806400000-event-seq-at-append';
 import { ErasureAtSize1764892800000 } from './1764892800000-erasure-at-size';
+import { AppendLockAndSettledDeliveries1764979200000 } from './1764979200000-append-lock-and-settled-deliveries';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -21,4 +22,5 @@ export const MIGRATIONS = [
   DataLifecycle1764720000000,
   EventSeqAtAppend1764806400000,
   ErasureAtSize1764892800000,
+  AppendLockAndSettledDeliveries1764979200000,
 ];
