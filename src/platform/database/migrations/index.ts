@@ -7,6 +7,7 @@ import { OutgoingWebhooks1764547200000 } from './1764547200000-outgoing-webhooks
 import { Attachments1764633600000 } from './1764633600000-attachments';
 import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
 import { EventSeqAtAppend1764806400000 } from './1764806400000-event-seq-at-append';
+import { RemovalLookupIndexes1765152000000 } from './1765152000000-removal-lookup-indexes';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -19,4 +20,5 @@ export const MIGRATIONS = [
   Attachments1764633600000,
   DataLifecycle1764720000000,
   EventSeqAtAppend1764806400000,
+  RemovalLookupIndexes1765152000000,
 ];
