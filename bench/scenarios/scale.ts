@@ -203,9 +203,9 @@ async function measureRetention(
   standIn: StandIn,
   conversations: PoolConversation[],
 ): Promise<ScalePoint['retention']> {
+  const worker = await startWorker(standIn, 0, RETENTION_SHORT);
   const before = await expired();
   const started = performance.now();
-  const worker = await startWorker(standIn, 0, RETENTION_SHORT);
   try {
     const accept = await warmThenMeasure(acceptLoad(api, conversations), settings.growthDurationS);
     const after = await expired();
