@@ -381,9 +381,9 @@ export function renderReport(results: Results): string {
     lines.push(
       '| database | factor | seeded in | size | rows |',
       '|---|---|---|---|---|',
-      ...[results.scale.small, results.scale.large].map(
-        (point) =>
-          `| ${point === results.scale!.small ? 'small' : 'large'} | ${point.factor} | ` +
+      ...Object.entries(results.scale).map(
+        ([name, point]: [string, ScalePoint]) =>
+          `| ${name} | ${point.factor} | ` +
           `${seconds(point.seedSeconds)} | ${int(point.databaseBytes / 2 ** 20)} MiB | ` +
           Object.entries(point.rows)
             .map(([table, count]) => `${table} ${int(count)}`)

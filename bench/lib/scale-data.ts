@@ -356,7 +356,10 @@ async function seedErasureCustomer(base: Date): Promise<void> {
        FROM message`,
     [base],
   );
-  await db().query(`UPDATE event_sequence SET last_seq = (SELECT max(seq) FROM events)`);
+  // Published, and already fanned out: the endpoints were active when these events were made.
+  await db().query(`
+    UPDATE event_sequence SET last_seq = (SELECT max(seq) FROM events);
+    UPDATE webhook_dispatch_cursor SET last_seq = (SELECT max(seq) FROM events);`);
 }
 
 /** The id of the customer seedScale made for the erasure measure. */
