@@ -14,6 +14,7 @@ import { runFanOut } from './scenarios/fan-out';
 import { runGrowth } from './scenarios/growth';
 import { runIngest } from './scenarios/ingest';
 import { runPrune } from './scenarios/prune';
+import { runScale } from './scenarios/scale';
 
 function step(command: string, args: string[]): void {
   const result = spawnSync(command, args, {
@@ -53,6 +54,7 @@ async function runScenarios(results: Results, standIn: StandIn): Promise<void> {
       if (scenario === 'growth') results.growth = await runGrowth(standIn);
       if (scenario === 'prune') results.prune = await runPrune(standIn);
       if (scenario === 'fanout') results.fanout = await runFanOut(standIn);
+      if (scenario === 'scale') results.scale = await runScale(standIn);
     } catch (error) {
       // One broken scenario must not cost the others' figures; the report lists it.
       log(`scenario ${scenario} failed: ${(error as Error).stack}`);

@@ -12,6 +12,7 @@ export interface Child {
 }
 
 const running = new Set<Child>();
+let statementTimeouts = 0;
 const TAIL_CHARS = 4_000;
 const STOP_GRACE_MS = 10_000;
 const PROFILER = process.env.BENCH_PRELOAD ?? join(__dirname, 'cpu-profiler.js');
@@ -56,6 +57,7 @@ export async function startChild(options: StartOptions): Promise<Child> {
   let tail = '';
   const onOutput = (chunk: Buffer): void => {
     log.write(chunk);
+    statementTimeouts += chunk.toString().split('statement timeout').length - 1;
     tail = (tail + chunk.toString()).slice(-TAIL_CHARS);
   };
   child.stdout!.on('data', onOutput);
@@ -100,6 +102,11 @@ export async function startChild(options: StartOptions): Promise<Child> {
 export async function flushProfiles(children: Child[]): Promise<void> {
   for (const child of children) child.process.kill('SIGWINCH');
   await sleep(2_000);
+}
+
+/** How often any child has printed "statement timeout" (Postgres's 57014) so far. */
+export function statementTimeoutsSeen(): number {
+  return statementTimeouts;
 }
 
 export function runningChildren(): Child[] {

@@ -5,6 +5,13 @@ import type { FanOutResult } from '../scenarios/fan-out';
 import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
 import type { PrunePoint, PruneResult } from '../scenarios/prune';
+import {
+  LAG_APPEND_RATE,
+  LIST_READS,
+  RETENTION_DAYS,
+  ScalePoint,
+  ScaleResult,
+} from '../scenarios/scale';
 import type { LoadResult } from './load';
 import { settings } from './settings';
 
@@ -19,6 +26,7 @@ export interface Results {
   growth?: GrowthResult;
   prune?: PruneResult;
   fanout?: FanOutResult;
+  scale?: ScaleResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -49,7 +57,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth, prune, fanout } = results;
+  const { accept, ingest, deliver, e2e, growth, prune, fanout, scale } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -170,11 +178,87 @@ export function summaryTable(results: Results): string {
       `${int(fanout.events)} events`,
     ]);
   }
+  if (scale) rows.push(...scaleRows(scale));
   return [
     '| scenario | product | bare baseline (same run) | ratio | target | verdict |',
     '|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
+}
+
+function sized(point: ScalePoint): string {
+  return `${int(point.rows.events ?? 0)} events`;
+}
+
+/** Scenario 8: each measure at size against the same measure on the small database. */
+function scaleRows({ small, large }: ScaleResult): string[][] {
+  const rate = `at ${int(settings.growthRate)} req/s`;
+  // Below the offered rate, the p99 measures the box's queue rather than the database.
+  const offered = (result: LoadResult) => result.rps >= 0.9 * settings.growthRate;
+  const latency = (name: string, pickLoad: (point: ScalePoint) => LoadResult) => {
+    const growth = pickLoad(large).p99 / pickLoad(small).p99;
+    const held = offered(pickLoad(large)) && offered(pickLoad(small));
+    return [
+      `8. Scale, ${name} p99 ${rate}`,
+      `${sized(large)}: ${load(pickLoad(large))}`,
+      `${sized(small)}: ${load(pickLoad(small))}`,
+      ratio(growth),
+      '≤ 1.20',
+      held
+        ? verdict(growth <= 1.2 && pickLoad(large).bad === 0)
+        : '**not measured** (rate not reached)',
+    ];
+  };
+  const erasure = (point: ScalePoint) =>
+    `HTTP ${point.erasure.status} in ${seconds(point.erasure.seconds)}`;
+  const retention = (point: ScalePoint) =>
+    `${int(point.retention.messagesPrunedPerSecond)} messages/s pruned ` +
+    `(${int(point.retention.rowsPrunedPerSecond)} rows/s) against ` +
+    `${int(point.retention.accept.rps)} accepted/s; accept p99 ${ms(point.retention.accept.p99)}`;
+  const keepsUp = (point: ScalePoint) =>
+    point.retention.messagesPrunedPerSecond >= point.retention.accept.rps;
+  const retentionRatio = large.retention.accept.p99 / large.accept.p99;
+  const lag = (point: ScalePoint) =>
+    `p50 ${ms(point.vacuumLag.p50)}, p99 ${ms(point.vacuumLag.p99)}, max ` +
+    `${ms(point.vacuumLag.max)} (${int(point.vacuumLag.events)} events, ` +
+    `${int(point.vacuumLag.vacuums)} vacuums)`;
+  return [
+    latency('accept', (point) => point.accept),
+    latency('ingest', (point) => point.ingest),
+    ...LIST_READS.map((name) => latency(`list ${name}`, (point) => point.reads[name])),
+    [
+      '8. Scale, erasure of a customer with 1 000 messages',
+      erasure(large),
+      erasure(small),
+      '—',
+      '200 in < 5 s',
+      verdict(large.erasure.status === 200 && large.erasure.seconds < 5),
+    ],
+    [
+      `8. Scale, retention (windows of ${RETENTION_DAYS} days) under accept ${rate}`,
+      retention(large),
+      retention(small),
+      ratio(retentionRatio),
+      'keeps up; p99 ≤ 1.20 × without',
+      verdict(keepsUp(large) && retentionRatio <= 1.2 && large.retention.accept.bad === 0),
+    ],
+    [
+      `8. Scale, publication lag while VACUUM events runs (${LAG_APPEND_RATE} appends/s)`,
+      lag(large),
+      lag(small),
+      '—',
+      'p99 < 200 ms',
+      verdict(large.vacuumLag.p99 < 200),
+    ],
+    [
+      '8. Scale, statement timeouts in the API and worker logs',
+      int(large.statementTimeouts),
+      int(small.statementTimeouts),
+      '—',
+      '0',
+      verdict(large.statementTimeouts === 0),
+    ],
+  ];
 }
 
 const API_PROCESSES = /^(api|bare-api)$/;
@@ -291,6 +375,24 @@ export function renderReport(results: Results): string {
         );
       }
     }
+  }
+  if (results.scale) {
+    lines.push('', '## Scale: the seeded databases', '');
+    lines.push(
+      '| database | factor | seeded in | size | rows |',
+      '|---|---|---|---|---|',
+      ...Object.entries(results.scale).map(
+        ([name, point]: [string, ScalePoint]) =>
+          `| ${name} | ${point.factor} | ` +
+          `${seconds(point.seedSeconds)} | ${int(point.databaseBytes / 2 ** 20)} MiB | ` +
+          Object.entries(point.rows)
+            .map(([table, count]) => `${table} ${int(count)}`)
+            .join(', ') +
+          ' |',
+      ),
+    );
+    const erasureAnswer = results.scale.large.erasure.answer;
+    lines.push('', `Erasure answer at size: \`${erasureAnswer.replace(/`/g, "'")}\``);
   }
   if (results.errors.length > 0) {
     lines.push('', '## Scenarios that did not finish', '');

@@ -11,7 +11,7 @@ function wholeNumber(name: string, fallback: number): number {
 }
 
 const RESULT_KNOBS =
-  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
+  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|SCALE_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
 
 export const SCENARIOS = [
   'accept',
@@ -21,12 +21,16 @@ export const SCENARIOS = [
   'growth',
   'prune',
   'fanout',
+  'scale',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
+/** `scale` seeds for minutes at full size: it runs only when BENCH_SCENARIOS names it. */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'scale');
+
 function scenarios(): ScenarioName[] {
   const raw = process.env.BENCH_SCENARIOS?.trim();
-  if (!raw) return [...SCENARIOS];
+  if (!raw) return DEFAULT_SCENARIOS;
   const wanted = raw.split(',').map((name) => name.trim());
   const unknown = wanted.filter((name) => !(SCENARIOS as readonly string[]).includes(name));
   if (unknown.length > 0) throw new Error(`BENCH_SCENARIOS: unknown ${unknown.join(', ')}`);
@@ -59,6 +63,8 @@ export const settings = {
   growthDurationS: wholeNumber('BENCH_GROWTH_DURATION_S', 15),
   pruneRows: wholeNumber('BENCH_PRUNE_ROWS', 1_000_000),
   pruneRounds: Math.max(1, wholeNumber('BENCH_PRUNE_ROUNDS', 2)),
+  scaleSize: wholeNumber('BENCH_SCALE_SIZE', 1),
+  scaleSmall: wholeNumber('BENCH_SCALE_SMALL', 0.001),
   databaseUrl:
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_bench',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',

@@ -68,6 +68,8 @@ async function insertExpiredEvents(conversations: PoolConversation[], count: num
       ],
     );
   }
+  // Appends draw their seq from events_seq_source: past the seeded ones, or they collide.
+  await db().query(`SELECT setval('events_seq_source', $1)`, [count]);
   await db().query(`UPDATE event_sequence SET last_seq = $1`, [count]);
 }
 

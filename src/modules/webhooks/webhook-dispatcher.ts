@@ -8,6 +8,7 @@ import {
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { EventSequencer } from '../events/event-sequencer';
+import { DNS_LOOKUP_TIMEOUT_MS } from './webhook-address.guard';
 import { WebhookDeliverer } from './webhook-deliverer';
 import { ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
@@ -15,8 +16,12 @@ import { WebhookRateLimiter } from './webhook-rate-limiter';
 /** Events turned into deliveries per fan-out transaction. */
 const FAN_OUT_BATCH = 500;
 
-/** How long past the request timeout a claimed delivery stays leased to this worker. */
-const LEASE_MARGIN_MS = 5_000;
+/**
+ * How long past the request timeout a claimed delivery stays leased to this worker: the address
+ * lookup before the request and a few seconds to record the outcome after it. A try that outlived
+ * its lease could be sent a second time by another worker.
+ */
+const LEASE_MARGIN_MS = DNS_LOOKUP_TIMEOUT_MS + 3_000;
 
 /**
  * The worker's webhook loop. Every EVENT_WEBHOOK_POLL_INTERVAL_MS (and at once whenever there is

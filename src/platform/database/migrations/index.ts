@@ -9,6 +9,7 @@ import { DataLifecycle1764720000000 } from './1764720000000-data-lifecycle';
 import { EventSeqAtAppend1764806400000 } from './1764806400000-event-seq-at-append';
 import { ErasureAtSize1764892800000 } from './1764892800000-erasure-at-size';
 import { AppendLockAndSettledDeliveries1764979200000 } from './1764979200000-append-lock-and-settled-deliveries';
+import { RemovalLookupIndexes1765152000000 } from './1765152000000-removal-lookup-indexes';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -23,4 +24,5 @@ export const MIGRATIONS = [
   EventSeqAtAppend1764806400000,
   ErasureAtSize1764892800000,
   AppendLockAndSettledDeliveries1764979200000,
+  RemovalLookupIndexes1765152000000,
 ];
