@@ -12,6 +12,7 @@ import {
 } from '../payload-fields';
 import { EmailAddress, messageIds, parseAddress, parseHeaderBlock } from './email-headers';
 import { splitQuotedReply } from './email-quote';
+import { htmlToText } from './html-to-text';
 
 interface ParsedEmail {
   sender: EmailAddress;
@@ -155,8 +156,15 @@ function inlineFiles(value: unknown): InboundAttachmentSource[] {
   });
 }
 
+/**
+ * A long thread's References list grows by one id per reply; the nearest ancestors are enough to
+ * find the thread, and a hostile header with thousands of ids must not become thousands of lookups.
+ */
+const MAX_ANCESTORS = 50;
+
 function ancestors(inReplyTo?: string | string[], references?: string | string[]): string[] {
-  return [...new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()])];
+  const ids = new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()]);
+  return [...ids].slice(0, MAX_ANCESTORS);
 }
 
 function jsonField(form: Fields, key: string): Fields | undefined {
@@ -167,23 +175,4 @@ function jsonField(form: Fields, key: string): Fields | undefined {
   } catch {
     throw invalidPayload(`form.${key} must be a JSON object`);
   }
-}
-
-/** Good enough to read an HTML-only email as text; the full HTML stays in the raw event. */
-function htmlToText(html: string): string {
-  const entities: Record<string, string> = {
-    amp: '&',
-    lt: '<',
-    gt: '>',
-    quot: '"',
-    '#39': "'",
-    nbsp: ' ',
-  };
-  return html
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, '')
-    .replace(/<(br|\/p|\/div|\/li|\/h\d)[^>]*>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => entities[name])
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }
