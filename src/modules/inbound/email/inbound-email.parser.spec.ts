@@ -132,3 +132,12 @@ describe('parseInboundEmail', () => {
     );
   });
 });
+
+describe('parseInboundEmail on a long text', () => {
+  it('reads the first 256 Ki characters and says so in metadata', () => {
+    const text = 'x'.repeat(300 * 1024);
+    const [message] = parseInboundEmail({ ...sendgrid, text }, multipart).messages;
+    expect(message.body).toHaveLength(256 * 1024);
+    expect(message.metadata.text_truncated_at).toBe(256 * 1024);
+  });
+});

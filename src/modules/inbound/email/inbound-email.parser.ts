@@ -26,6 +26,12 @@ interface ParsedEmail {
 }
 
 /**
+ * Characters of an email's text that are read into the message (the raw event keeps what was
+ * received): four times the longest body we send, and what bounds the time one email is parsed.
+ */
+const MAX_TEXT_LENGTH = 256 * 1024;
+
+/**
  * An inbound email, either SendGrid Inbound Parse (multipart form fields, kept as JSON) or the
  * contract's JSON form. The header From is the customer (the person who wrote, where the SMTP
  * envelope sender may be a bounce address); the envelope sender is the fallback.
@@ -35,7 +41,10 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
     context.contentType === 'multipart/form-data'
       ? fromSendgridParse(objectAt(body, 'form'))
       : fromJson(objectAt(body, 'body'));
-  const { body: text, quoted } = splitQuotedReply(email.text);
+  const truncated = email.text.length > MAX_TEXT_LENGTH;
+  const { body: text, quoted } = splitQuotedReply(
+    truncated ? email.text.slice(0, MAX_TEXT_LENGTH) : email.text,
+  );
   return {
     messages: [
       {
@@ -48,7 +57,12 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
         },
         body: text || null,
         subject: email.subject,
-        metadata: { ...email.metadata, message_id: email.messageId, quoted_text: quoted },
+        metadata: {
+          ...email.metadata,
+          message_id: email.messageId,
+          quoted_text: quoted,
+          ...(truncated ? { text_truncated_at: MAX_TEXT_LENGTH } : {}),
+        },
         inReplyTo: email.ancestors,
         attachments: email.attachments,
       },

@@ -1,0 +1,275 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ApiResponse } from './support/api-harness';
+import { sql } from './support/db';
+import { uniqueEmail } from './support/factories';
+import { HOSTILE_PATTERNS, KiB, MiB, repeatTo } from './support/hostile-text';
+import {
+  basicAuth,
+  fixture,
+  twilioSignature,
+  uniqueWaId,
+  useInboundApi,
+  webHeaders,
+  whatsappSignature,
+  whatsappText,
+} from './support/inbound-webhooks';
+
+/** The JSON body limit (create-api-app.ts), less room for the rest of the payload. */
+const JSON_LIMIT = MiB - 4 * KiB;
+/** The Twilio webhooks' limit (twilio-webhook.controller.ts), less room for the other fields. */
+const TWILIO_LIMIT = 60 * KiB;
+/** The email webhook's multipart limit (email-webhook.controller.ts), less the form's framing. */
+const FORM_LIMIT = 32 * MiB - 64 * KiB;
+
+/** `unit` repeated so that its JSON string encoding (escapes included) is `bytes` long. */
+function jsonText(unit: string, bytes: number): string {
+  const encoded = JSON.stringify(unit).length - 2;
+  return repeatTo(unit, Math.floor((bytes / encoded) * unit.length));
+}
+
+/**
+ * The longest time the event loop was held by this process's own work. monitorEventLoopDelay
+ * sees every late timer, also one that was late because the machine gave the CPU to another
+ * process (tests share two cores); so each gap between two turns of a 1 ms timer is counted at
+ * most at the CPU time the process used in it.
+ */
+function watchBlocking(): { stop(): { maxBlockedMs: number; maxDelayMs: number } } {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  let maxBlockedMs = 0;
+  let wall = performance.now();
+  let cpu = process.cpuUsage();
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    const gap = performance.now() - wall;
+    const used = process.cpuUsage(cpu);
+    maxBlockedMs = Math.max(maxBlockedMs, Math.min(gap, (used.user + used.system) / 1000));
+    wall = performance.now();
+    cpu = process.cpuUsage();
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop() {
+      clearTimeout(timer);
+      tick();
+      clearTimeout(timer);
+      delay.disable();
+      return { maxBlockedMs, maxDelayMs: delay.max / 1e6 };
+    },
+  };
+}
+
+/**
+ * One request, timed from the client and watched from inside: the API runs in this process
+ * (test/support/api-harness.ts), so this loop is the API's. The payload is built and signed
+ * before, so the watch sees the API's work and the client's sending only.
+ */
+async function answeredWithin(send: () => Promise<ApiResponse>) {
+  const watch = watchBlocking();
+  const started = performance.now();
+  try {
+    const response = await send();
+    return { response, ms: performance.now() - started, ...watch.stop() };
+  } catch (error) {
+    watch.stop();
+    throw error;
+  }
+}
+
+/** Answered within a second, with the event loop never held over 100 ms. */
+function expectPromptly(result: { ms: number; maxBlockedMs: number }) {
+  expect(result.ms).toBeLessThan(1_000);
+  expect(result.maxBlockedMs).toBeLessThan(100);
+}
+
+describe('Inbound webhooks at the body limits, built of hostile text', () => {
+  const api = useInboundApi();
+  const patterns = Object.entries(HOSTILE_PATTERNS);
+
+  // 64 KiB first: a quadratic parser takes seconds there and fails before the megabyte.
+  describe.each([
+    ['64 KiB', 64 * KiB],
+    ['1 MiB', JSON_LIMIT],
+  ])('JSON webhooks of %s', (_, size) => {
+    it.each(patterns)('email JSON of %s: text and html', async (__, unit) => {
+      const text = jsonText(unit, size / 2 - KiB);
+      const from = uniqueEmail();
+      const raw = JSON.stringify({
+        from: `Ann <${from}>`,
+        to: 'help@shop.example',
+        subject: 'Hostile',
+        text,
+        html: text,
+        message_id: `<${randomBytes(8).toString('hex')}@x>`,
+      });
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/email', raw, {
+          'content-type': 'application/json',
+          authorization: basicAuth(),
+        }),
+      );
+      expectPromptly(result);
+      expect(result.response.status).toBe(200);
+      const [message] = await sql(
+        'SELECT m.body FROM messages m JOIN customers c ON c.id = m.customer_id WHERE c.email = $1',
+        [from],
+      );
+      expect(message).toBeDefined();
+    });
+
+    it.each(patterns)('WhatsApp text of %s', async (__, unit) => {
+      const from = uniqueWaId();
+      const raw = JSON.stringify(whatsappText({ from, body: `x${jsonText(unit, size)}` }));
+      const headers = {
+        'content-type': 'application/json',
+        'x-hub-signature-256': whatsappSignature(raw),
+      };
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/whatsapp', raw, headers),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    });
+
+    it.each(patterns)('web message of %s', async (__, unit) => {
+      const raw = JSON.stringify({
+        ...fixture('web/message.json'),
+        external_id: `v-${randomBytes(6).toString('hex')}`,
+        body: `x${jsonText(unit, size)}`,
+      });
+      const headers = webHeaders(raw);
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/web', raw, headers),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    });
+
+    it.each(patterns)('Twilio SMS of %s', async (__, unit) => {
+      const params = {
+        ...fixture('twilio/inbound-sms.json'),
+        MessageSid: `SM${randomBytes(16).toString('hex')}`,
+        From: `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
+        // Form encoding triples most of these characters; Twilio's forms take 64 KiB at most.
+        Body: repeatTo(unit, Math.floor(Math.min(size, TWILIO_LIMIT) / 3)),
+      };
+      const path = '/api/webhooks/sms';
+      const raw = new URLSearchParams(params).toString();
+      const headers = {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature(path, params),
+      };
+      const result = await answeredWithin(() => api.request('POST', path, raw, headers));
+      expectPromptly(result);
+      expect(result.response.status).toBe(200);
+    });
+  });
+
+  it('refuses a Twilio form over 64 KiB with 413 before reading it', async () => {
+    const params = { ...fixture('twilio/inbound-sms.json'), Body: 'x'.repeat(65 * KiB) };
+    const response = await api.request(
+      'POST',
+      '/api/webhooks/sms',
+      new URLSearchParams(params).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature('/api/webhooks/sms', params),
+      },
+    );
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe('payload_too_large');
+  });
+
+  it('takes a 32 MiB SendGrid form of hostile fields, keeping the first 512 KiB of each', async () => {
+    const sample: Record<string, string> = fixture('sendgrid/inbound-parse.json');
+    const from = uniqueEmail();
+    const fields: Record<string, string | Buffer> = {
+      ...sample,
+      from: `Ann <${from}>`,
+      text: Buffer.from(repeatTo('>a\nb\n', 8 * MiB)),
+      html: Buffer.from(repeatTo('<', 8 * MiB)),
+      headers: Buffer.concat([
+        Buffer.from(`${sample.headers}X-Long: `),
+        Buffer.from(repeatTo('a', 4 * MiB)),
+        Buffer.from('\nReferences: '),
+        Buffer.from(repeatTo('<ref@x> ', 4 * MiB)),
+      ]),
+    };
+    const rest = FORM_LIMIT - multipartForm(fields).length;
+    fields.spam_report = Buffer.from(repeatTo('<div><a<script', rest));
+    const body = multipartForm(fields);
+    expect(body.length).toBeGreaterThan(31.9 * MiB);
+    const result = await answeredWithin(() =>
+      postInChunks(api.url, '/api/webhooks/email', body, {
+        'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+        authorization: basicAuth(),
+      }),
+    );
+    expectPromptly(result);
+    expect(result.response.status).toBe(200);
+    const [message] = await sql(
+      `SELECT m.body, length(e.payload) AS kept FROM messages m
+         JOIN customers c ON c.id = m.customer_id
+         JOIN inbound_events e ON e.id = $2
+        WHERE c.email = $1`,
+      [from, result.response.body.event_id],
+    );
+    expect(message.body.length).toBeLessThanOrEqual(512 * KiB);
+    expect(message.kept).toBeLessThan(3 * MiB);
+  });
+});
+
+const BOUNDARY = 'hostile-form-boundary-9f2c';
+
+/** A multipart form as bytes, built without FormData (which copies and rewrites each line end). */
+function multipartForm(fields: Record<string, string | Buffer>): Buffer {
+  const parts = Object.entries(fields).flatMap(([name, value]) => [
+    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n`),
+    Buffer.isBuffer(value) ? value : Buffer.from(value),
+    Buffer.from('\r\n'),
+  ]);
+  return Buffer.concat([...parts, Buffer.from(`--${BOUNDARY}--\r\n`)]);
+}
+
+/** Writes the body in 256 KiB chunks as a socket takes them, so the client's own work stays small. */
+function postInChunks(
+  url: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<ApiResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}${path}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(body.length) },
+    });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: new Headers(),
+          body: text ? JSON.parse(text) : undefined,
+          text,
+        });
+      });
+    });
+    let at = 0;
+    const write = () => {
+      while (at < body.length) {
+        const chunk = body.subarray(at, at + 256 * KiB);
+        at += chunk.length;
+        if (!request.write(chunk)) return void request.once('drain', write);
+      }
+      request.end();
+    };
+    write();
+  });
+}
