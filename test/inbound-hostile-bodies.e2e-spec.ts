@@ -8,8 +8,10 @@ import { HOSTILE_PATTERNS, KiB, MiB, repeatTo } from './support/hostile-text';
 import {
   basicAuth,
   fixture,
+  postWhatsapp,
   twilioSignature,
   uniqueWaId,
+  uniqueWamid,
   useInboundApi,
   webHeaders,
   whatsappSignature,
@@ -273,3 +275,72 @@ function postInChunks(
     write();
   });
 }
+
+describe('A WhatsApp batch with an unstorable value in one message', () => {
+  const api = useInboundApi();
+
+  /** Three text messages from one new number; `middle` changes the second. */
+  function batchOfThree(middle: (message: Record<string, any>) => void) {
+    const from = uniqueWaId();
+    const payload = whatsappText({ from });
+    const value = payload.entry[0].changes[0].value;
+    value.messages = ['first', 'second', 'third'].map((body) => ({
+      ...value.messages[0],
+      id: uniqueWamid(),
+      text: { body },
+    }));
+    middle(value.messages[1]);
+    return { payload, from, ids: value.messages.map((m: { id: string }) => m.id) };
+  }
+
+  const storedBodies = (from: string) =>
+    sql<{ body: string; provider_message_id: string }>(
+      `SELECT m.body, m.provider_message_id FROM messages m
+         JOIN customers c ON c.id = m.customer_id
+        WHERE c.phone = $1 ORDER BY m.created_at, m.id`,
+      [`+${from}`],
+    );
+
+  it('stores a text with NUL characters and a lone surrogate cleaned, beside the others', async () => {
+    const { payload, from } = batchOfThree((message) => {
+      message.text.body = 'sec\u0000ond \ud800!';
+    });
+    const response = await postWhatsapp(api, payload);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('processed');
+    expect((await storedBodies(from)).map((row) => row.body).sort()).toEqual(
+      ['first', 'second \ufffd!', 'third'].sort(),
+    );
+    // The raw event keeps the payload as received, its NUL as the JSON escape.
+    const [event] = await sql('SELECT payload, error FROM inbound_events WHERE id = $1', [
+      response.body.event_id,
+    ]);
+    expect(event.payload).toContain('sec\\u0000ond');
+    expect(event.error).toBeNull();
+  });
+
+  it('stores the others when the message id holds a NUL, names it, and replays without failing', async () => {
+    const { payload, from, ids } = batchOfThree((message) => {
+      message.id = `${message.id}\u0000`;
+    });
+    const response = await postWhatsapp(api, payload);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('failed');
+    const stored = await storedBodies(from);
+    expect(stored.map((row) => row.provider_message_id).sort()).toEqual([ids[0], ids[2]].sort());
+    const error =
+      'entry[0].changes[0].value.messages[1]: the message id contains a NUL character (\\u0000), which cannot be stored';
+    const [event] = await sql('SELECT status, error FROM inbound_events WHERE id = $1', [
+      response.body.event_id,
+    ]);
+    expect(event).toEqual({ status: 'failed', error });
+
+    const replayed = await api.request(
+      'POST',
+      `/api/inbound-events/${response.body.event_id}/replay`,
+    );
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toMatchObject({ status: 'failed', attempts: 2, error });
+    expect(await storedBodies(from)).toHaveLength(2);
+  });
+});

@@ -37,10 +37,9 @@ const MAX_TEXT_LENGTH = 256 * 1024;
  * envelope sender may be a bounce address); the envelope sender is the fallback.
  */
 export function parseInboundEmail(body: unknown, context: ParseContext): InboundBatch {
+  const path = context.contentType === 'multipart/form-data' ? 'form' : 'body';
   const email =
-    context.contentType === 'multipart/form-data'
-      ? fromSendgridParse(objectAt(body, 'form'))
-      : fromJson(objectAt(body, 'body'));
+    path === 'form' ? fromSendgridParse(objectAt(body, path)) : fromJson(objectAt(body, path));
   const truncated = email.text.length > MAX_TEXT_LENGTH;
   const { body: text, quoted } = splitQuotedReply(
     truncated ? email.text.slice(0, MAX_TEXT_LENGTH) : email.text,
@@ -48,6 +47,7 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
   return {
     messages: [
       {
+        path,
         channel: 'email',
         providerMessageId: email.messageId,
         sender: {
