@@ -138,10 +138,12 @@ async function readWithin(request: FastifyRequest, options: MultipartRouteOption
         data: await readCounted(part.file, count),
       });
     } else {
+      if (part.valueTruncated && !options.maxText) throw tooLarge(maxBytes);
       const value = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
       const bytes = Buffer.byteLength(value);
-      // What was dropped still counts towards the request's size, which a client must respect.
-      count(part.valueTruncated ? Math.max(bytes, maxText.field) : bytes);
+      // A cut field's dropped bytes are not counted here: the parser discards them as they
+      // stream by, and a declared Content-Length over maxBytes was refused above.
+      count(bytes);
       const kept = bytes <= textLeft ? value : cutToBytes(value, textLeft);
       if (part.valueTruncated || kept !== value) cut.push(part.fieldname);
       textLeft -= Math.min(bytes, textLeft);
