@@ -91,20 +91,20 @@ describe('Inbound webhooks at the body limits, built of hostile text', () => {
   const api = useInboundApi();
   const patterns = Object.entries(HOSTILE_PATTERNS);
 
-  // 64 KiB first: a quadratic parser takes seconds there and fails before the megabyte.
-  describe.each([
-    ['64 KiB', 64 * KiB],
-    ['1 MiB', JSON_LIMIT],
-  ])('JSON webhooks of %s', (_, size) => {
-    it.each(patterns)('email JSON of %s: text and html', async (__, unit) => {
-      const text = jsonText(unit, size / 2 - KiB);
+  /**
+   * 128 KiB first, then the limit, in one test: a quadratic parser already holds the loop for
+   * seconds at 128 KiB and the test stops there, instead of hanging for minutes on the megabyte.
+   */
+  const SIZES = [128 * KiB, JSON_LIMIT];
+
+  it.each(patterns)('email JSON of %s, HTML only (read as text, then split)', async (_, unit) => {
+    for (const size of SIZES) {
       const from = uniqueEmail();
       const raw = JSON.stringify({
         from: `Ann <${from}>`,
         to: 'help@shop.example',
         subject: 'Hostile',
-        text,
-        html: text,
+        html: `x${jsonText(unit, size - KiB)}`,
         message_id: `<${randomBytes(8).toString('hex')}@x>`,
       });
       const result = await answeredWithin(() =>
@@ -114,17 +114,34 @@ describe('Inbound webhooks at the body limits, built of hostile text', () => {
         }),
       );
       expectPromptly(result);
-      expect(result.response.status).toBe(200);
-      const [message] = await sql(
-        'SELECT m.body FROM messages m JOIN customers c ON c.id = m.customer_id WHERE c.email = $1',
-        [from],
-      );
-      expect(message).toBeDefined();
-    });
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
 
-    it.each(patterns)('WhatsApp text of %s', async (__, unit) => {
-      const from = uniqueWaId();
-      const raw = JSON.stringify(whatsappText({ from, body: `x${jsonText(unit, size)}` }));
+  it.each(patterns)('email JSON of %s as text', async (_, unit) => {
+    for (const size of SIZES) {
+      const raw = JSON.stringify({
+        from: `Ann <${uniqueEmail()}>`,
+        to: 'help@shop.example',
+        text: `x${jsonText(unit, size - KiB)}`,
+        message_id: `<${randomBytes(8).toString('hex')}@x>`,
+      });
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/email', raw, {
+          'content-type': 'application/json',
+          authorization: basicAuth(),
+        }),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
+
+  it.each(patterns)('WhatsApp text of %s', async (_, unit) => {
+    for (const size of SIZES) {
+      const raw = JSON.stringify(
+        whatsappText({ from: uniqueWaId(), body: `x${jsonText(unit, size)}` }),
+      );
       const headers = {
         'content-type': 'application/json',
         'x-hub-signature-256': whatsappSignature(raw),
@@ -134,9 +151,11 @@ describe('Inbound webhooks at the body limits, built of hostile text', () => {
       );
       expectPromptly(result);
       expect(result.response.body.status).toBe('processed');
-    });
+    }
+  });
 
-    it.each(patterns)('web message of %s', async (__, unit) => {
+  it.each(patterns)('web message of %s', async (_, unit) => {
+    for (const size of SIZES) {
       const raw = JSON.stringify({
         ...fixture('web/message.json'),
         external_id: `v-${randomBytes(6).toString('hex')}`,
@@ -148,26 +167,26 @@ describe('Inbound webhooks at the body limits, built of hostile text', () => {
       );
       expectPromptly(result);
       expect(result.response.body.status).toBe('processed');
-    });
+    }
+  });
 
-    it.each(patterns)('Twilio SMS of %s', async (__, unit) => {
-      const params = {
-        ...fixture('twilio/inbound-sms.json'),
-        MessageSid: `SM${randomBytes(16).toString('hex')}`,
-        From: `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
-        // Form encoding triples most of these characters; Twilio's forms take 64 KiB at most.
-        Body: repeatTo(unit, Math.floor(Math.min(size, TWILIO_LIMIT) / 3)),
-      };
-      const path = '/api/webhooks/sms';
-      const raw = new URLSearchParams(params).toString();
-      const headers = {
-        'content-type': 'application/x-www-form-urlencoded',
-        'x-twilio-signature': twilioSignature(path, params),
-      };
-      const result = await answeredWithin(() => api.request('POST', path, raw, headers));
-      expectPromptly(result);
-      expect(result.response.status).toBe(200);
-    });
+  it.each(patterns)('Twilio SMS of %s, at its 64 KiB limit', async (_, unit) => {
+    const params = {
+      ...fixture('twilio/inbound-sms.json'),
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      From: `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
+      // Form encoding triples most of these characters.
+      Body: repeatTo(unit, Math.floor(TWILIO_LIMIT / 3)),
+    };
+    const path = '/api/webhooks/sms';
+    const raw = new URLSearchParams(params).toString();
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilioSignature(path, params),
+    };
+    const result = await answeredWithin(() => api.request('POST', path, raw, headers));
+    expectPromptly(result);
+    expect(result.response.status).toBe(200);
   });
 
   it('refuses a Twilio form over 64 KiB with 413 before reading it', async () => {
@@ -194,14 +213,18 @@ describe('Inbound webhooks at the body limits, built of hostile text', () => {
       text: Buffer.from(repeatTo('>a\nb\n', 8 * MiB)),
       html: Buffer.from(repeatTo('<', 8 * MiB)),
       headers: Buffer.concat([
-        Buffer.from(`${sample.headers}X-Long: `),
-        Buffer.from(repeatTo('a', 4 * MiB)),
-        Buffer.from('\nReferences: '),
+        Buffer.from(
+          `${sample.headers.replace(/Message-ID: <[^>]+>/, `Message-ID: <${randomBytes(8).toString('hex')}@x>`)}References: `,
+        ),
         Buffer.from(repeatTo('<ref@x> ', 4 * MiB)),
+        Buffer.from('\nX-Long: '),
+        Buffer.from(repeatTo('a', 4 * MiB)),
       ]),
     };
-    const rest = FORM_LIMIT - multipartForm(fields).length;
-    fields.spam_report = Buffer.from(repeatTo('<div><a<script', rest));
+    // The rest of the 32 MiB in one more field; the form is built once (it is big).
+    // Each part's boundary and header take under 128 bytes.
+    const used = Object.values(fields).reduce((sum, value) => sum + value.length + 128, 0);
+    fields.spam_report = Buffer.from(repeatTo('<div><a<script', FORM_LIMIT - used));
     const body = multipartForm(fields);
     expect(body.length).toBeGreaterThan(31.9 * MiB);
     const result = await answeredWithin(() =>

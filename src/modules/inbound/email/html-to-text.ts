@@ -31,18 +31,26 @@ export function htmlToText(html: string): string {
       at = close + 1;
       continue;
     }
-    parts.push(html.slice(at, open));
-    const skipped = SKIPPED.find(
-      (name) =>
-        !unclosed.has(name) && html.slice(open + 1, open + 1 + name.length).toLowerCase() === name,
-    );
+    if (open > at) parts.push(html.slice(at, open));
+    // Most tags are neither: one character tells, without cutting a string per tag.
+    const first = String.fromCharCode(html.charCodeAt(open + 1) | 0x20);
+    const skipped =
+      first === 's'
+        ? SKIPPED.find(
+            (name) =>
+              !unclosed.has(name) &&
+              html.slice(open + 1, open + 1 + name.length).toLowerCase() === name,
+          )
+        : undefined;
     const end = skipped ? closingTagEnd(html, skipped, open) : -1;
     if (skipped && end < 0) unclosed.add(skipped);
     if (end >= 0) {
       at = end;
       continue;
     }
-    if (LINE_BREAK.test(html.slice(open + 1, open + 5))) parts.push('\n');
+    if ((first === 'b' || first === '/') && LINE_BREAK.test(html.slice(open + 1, open + 5))) {
+      parts.push('\n');
+    }
     at = close + 1;
   }
   parts.push(html.slice(at));
