@@ -5,6 +5,8 @@ import { obliterateOutboundQueues } from './support/queues';
 import { testEnv } from './support/test-env';
 
 const NUL = 'a\u0000b';
+/** An endpoint that is never called: no worker runs in this file. */
+const HOOK_URL = 'http://127.0.0.1:9/hostile-input-hook';
 const LONE_SURROGATE = 'a\ud800b';
 
 /** Every error answer has this shape and nothing else (errors: only for validation_failed). */
@@ -27,7 +29,10 @@ function expectFieldRefused(response: ApiResponse, field: string, why: RegExp): 
 }
 
 describe('Hostile and careless input: 4xx naming the problem, never a 500', () => {
-  const env = testEnv({ WHATSAPP_REPLY_WINDOW_HOURS: '0' });
+  const env = testEnv({
+    WHATSAPP_REPLY_WINDOW_HOURS: '0',
+    EVENT_WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+  });
   let api: ApiHarness;
   let customerId: string;
   const conversations: Record<string, string> = {};
@@ -40,6 +45,7 @@ describe('Hostile and careless input: 4xx naming the problem, never a 500', () =
     }
   });
   afterAll(async () => {
+    await sql(`DELETE FROM webhook_endpoints WHERE url = $1`, [HOOK_URL]);
     await api.close();
     await closeDb();
     await obliterateOutboundQueues(env);
@@ -146,6 +152,114 @@ describe('Hostile and careless input: 4xx naming the problem, never a 500', () =
       const response = await api.request('POST', '/api/customers', { name: 'Ann 😀' });
       expect(response.status).toBe(201);
       expect(response.body.name).toBe('Ann 😀');
+    });
+  });
+
+  describe('null, "" or a wrong type in any optional field of a create or update', () => {
+    /** [request, field, a valid body the field is added to, a value of the wrong type] */
+    type Case = [string, string, () => Record<string, unknown>, unknown];
+    const messageOn = (channel: string) => () => ({
+      ...message({ conversation_id: conversations[channel], channel }),
+    });
+    const optionalFields: Case[] = [
+      ['POST /api/customers', 'name', () => ({}), 42],
+      ['POST /api/customers', 'phone', () => ({}), 4155550100],
+      ['POST /api/customers', 'email', () => ({}), ['ann@example.com']],
+      ['POST /api/customers', 'external_id', () => ({}), 7],
+      ['POST /api/customers', 'metadata', () => ({}), 'plan=pro'],
+      ['PATCH /api/customers/{customer}', 'name', () => ({}), 42],
+      ['PATCH /api/customers/{customer}', 'phone', () => ({}), true],
+      ['PATCH /api/customers/{customer}', 'email', () => ({}), 42],
+      ['PATCH /api/customers/{customer}', 'external_id', () => ({}), {}],
+      ['PATCH /api/customers/{customer}', 'metadata', () => ({}), ['plan']],
+      [
+        'POST /api/conversations',
+        'subject',
+        () => ({ customer_id: customerId, channel: 'email' }),
+        42,
+      ],
+      ['POST /api/messages', 'body', messageOn('sms'), 42],
+      ['POST /api/messages', 'subject', messageOn('email'), 42],
+      ['POST /api/messages', 'priority', messageOn('sms'), 1],
+      ['POST /api/messages', 'validity_seconds', messageOn('sms'), '3600'],
+      ['POST /api/messages', 'template', messageOn('whatsapp'), 'order_update'],
+      ['POST /api/messages', 'metadata', messageOn('sms'), 'x'],
+      ['POST /api/messages', 'attachments', messageOn('sms'), 'not-a-list'],
+      ['POST /api/webhook-endpoints', 'event_types', () => ({ url: HOOK_URL }), 'message.created'],
+      ['POST /api/webhook-endpoints', 'description', () => ({ url: HOOK_URL }), 42],
+      ['POST /api/webhook-endpoints', 'ordered', () => ({ url: HOOK_URL }), 'yes'],
+      ['POST /api/webhook-endpoints', 'rate_limit_per_second', () => ({ url: HOOK_URL }), '5'],
+      ['POST /api/webhook-endpoints', 'metadata', () => ({ url: HOOK_URL }), 'x'],
+      ['PATCH /api/webhook-endpoints/{endpoint}', 'url', () => ({}), 42],
+      ['PATCH /api/webhook-endpoints/{endpoint}', 'event_types', () => ({}), 'message.created'],
+      ['PATCH /api/webhook-endpoints/{endpoint}', 'description', () => ({}), 42],
+      ['PATCH /api/webhook-endpoints/{endpoint}', 'rate_limit_per_second', () => ({}), '5'],
+      ['PATCH /api/webhook-endpoints/{endpoint}', 'status', () => ({}), true],
+    ];
+    /** PATCH clears these nullable columns with null (documented), so null is taken there. */
+    const clearable = ['name', 'phone', 'email', 'external_id'];
+    const cases = optionalFields.flatMap(([request, field, valid, wrong]) =>
+      (
+        [
+          ['null', null],
+          ['""', ''],
+          ['a wrong type', wrong],
+        ] as const
+      )
+        .filter(
+          ([what]) =>
+            !(
+              what === 'null' &&
+              request.startsWith('PATCH /api/customers') &&
+              clearable.includes(field)
+            ),
+        )
+        .map(([what, value]) => [request, field, what, valid, value] as const),
+    );
+    let endpointId: string;
+
+    beforeAll(async () => {
+      const created = await api.request('POST', '/api/webhook-endpoints', { url: HOOK_URL });
+      expect(created.status).toBe(201);
+      endpointId = created.body.id;
+    });
+
+    it(`answers 400 validation_failed naming the field for all ${cases.length}`, async () => {
+      const problems: string[] = [];
+      for (const [request, field, what, valid, value] of cases) {
+        const [method, template] = request.split(' ');
+        const path = template.replace('{customer}', customerId).replace('{endpoint}', endpointId);
+        const before = await rowCounts();
+        const response = await api.request(method, path, { ...valid(), [field]: value });
+        const named = response.body?.errors?.some((e: { field: string }) => e.field === field);
+        if (response.status !== 400 || response.body.error !== 'validation_failed' || !named) {
+          problems.push(
+            `${request} ${field} = ${what} → ${response.status} ${response.text.slice(0, 160)}`,
+          );
+        }
+        const after = await rowCounts();
+        if (JSON.stringify(after) !== JSON.stringify(before)) {
+          problems.push(`${request} ${field} = ${what} added rows`);
+        }
+      }
+      expect(problems).toEqual([]);
+    });
+
+    it('still clears name, phone, email and external_id with null on PATCH', async () => {
+      const customer = await createCustomer(api);
+      const response = await api.request('PATCH', `/api/customers/${customer.id}`, {
+        name: null,
+        phone: null,
+        email: null,
+        external_id: null,
+      });
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({
+        name: null,
+        phone: null,
+        email: null,
+        external_id: null,
+      });
     });
   });
 

@@ -4,6 +4,7 @@ import { Logger } from 'nestjs-pino';
 import { registerQueueBoard } from '../platform/admin/queue-board';
 import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
+import { registerBodyLimits } from '../platform/http/body-limit';
 import { registerMultipart } from '../platform/http/multipart';
 import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
 import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
@@ -29,6 +30,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   exposeRequestId(app);
   app.useGlobalInterceptors(new JsonBodyInterceptor());
   app.useGlobalPipes(new RequestValidationPipe());
+  registerBodyLimits(app);
   await registerMultipart(app);
   setupOpenApi(app);
   await registerQueueBoard(app, config);

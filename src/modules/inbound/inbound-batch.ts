@@ -6,6 +6,8 @@ import type { IncomingReceipt } from '../messaging/receipt.service';
 
 /** One message a provider delivered to us, in the shape every channel shares. */
 export interface InboundMessageInput {
+  /** Where the message sits in its payload, to name it in a problem. */
+  path: string;
   channel: Channel;
   /** The provider's id (wamid, SM sid, Message-ID, …): a redelivery stores nothing new. */
   providerMessageId: string | null;

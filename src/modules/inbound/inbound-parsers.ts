@@ -4,6 +4,7 @@ import type { InboundProvider } from './inbound-provider';
 import { parseInboundEmail } from './email/inbound-email.parser';
 import { invalidPayload } from './payload-fields';
 import { parseTwilioInboundSms, parseTwilioStatusCallback } from './sms/twilio-sms.parser';
+import { storableBatch } from './storable-batch';
 import { parseWebMessage } from './web/web-message.parser';
 import { parseWhatsappNotification } from './whatsapp/whatsapp-notification.parser';
 
@@ -18,15 +19,15 @@ const PARSERS: Record<InboundProvider, InboundParser> = {
 };
 
 /**
- * A stored payload → what it carries. The first pass and every replay go through here from the
- * stored text, so a replay sees exactly what the first attempt saw.
+ * A stored payload → what it carries, as it can be stored. The first pass and every replay go
+ * through here from the stored text, so a replay sees exactly what the first attempt saw.
  */
 export function parseInboundPayload(
   provider: InboundProvider,
   payload: string,
   context: ParseContext,
 ): InboundBatch {
-  return PARSERS[provider](decode(context.contentType, payload), context);
+  return storableBatch(PARSERS[provider](decode(context.contentType, payload), context));
 }
 
 function decode(contentType: string, payload: string): unknown {

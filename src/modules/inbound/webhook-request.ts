@@ -55,6 +55,11 @@ export function toRawWebhook(request: WebhookRequest): RawWebhook {
     payload = JSON.stringify(Object.fromEntries(fields));
   } else {
     payload = request.rawBody?.toString('utf8') ?? '';
+    // Postgres text holds no NUL. In a form a raw NUL byte and "%00" decode alike; JSON refuses
+    // a raw one before this, and a JSON "\u0000" is six storable characters.
+    if (contentType === 'application/x-www-form-urlencoded' && payload.includes('\0')) {
+      payload = payload.replaceAll('\0', '%00');
+    }
   }
   const headers: Record<string, string> = {};
   for (const name of KEPT_HEADERS) {

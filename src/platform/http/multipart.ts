@@ -18,6 +18,13 @@ import type { Readable } from 'node:stream';
 export interface MultipartRouteOptions {
   /** Every field and file of one request together, in bytes; more answers 413. */
   maxBytes: number;
+  /**
+   * Text kept of the form, in bytes: of each field, and of all fields together. Beyond it a
+   * field is cut (and named in `request.cutFields`) rather than refused: the text is what the
+   * handler will parse, store and hash in one go, so it is bounded well below maxBytes, while
+   * the request still succeeds.
+   */
+  maxText?: { field: number; total: number };
 }
 
 declare module 'fastify' {
@@ -38,8 +45,11 @@ export interface FormFile {
   data: Buffer;
 }
 
-/** A request whose form AcceptsMultipart read: its text fields are the body, its files here. */
-export type FormRequest = FastifyRequest & { formFiles?: FormFile[] };
+/**
+ * A request whose form AcceptsMultipart read: its text fields are the body, its files here, and
+ * the names of the fields cut to the route's maxText.
+ */
+export type FormRequest = FastifyRequest & { formFiles?: FormFile[]; cutFields?: string[] };
 
 /**
  * Lets a route take multipart/form-data. Nothing of the form is read before the route's guards
@@ -70,16 +80,16 @@ class MultipartFieldsInterceptor implements NestInterceptor {
     const http = context.switchToHttp();
     const request = http.getRequest<FastifyRequest>();
     if (!request.isMultipart()) return next.handle();
-    const read = readFields(request, this.options.maxBytes).catch((error: unknown) => {
+    const read = readFields(request, this.options).catch((error: unknown) => {
       // The rest of the form is still on the wire, unread: close the connection after the answer
       // rather than read (and discard) whatever the client still sends.
       void http.getResponse<FastifyReply>().header('connection', 'close');
       throw error;
     });
     return from(read).pipe(
-      switchMap(({ fields, files }) => {
+      switchMap(({ fields, files, cut }) => {
         request.body = fields;
-        (request as FormRequest).formFiles = files;
+        Object.assign(request as FormRequest, { formFiles: files, cutFields: cut });
         return next.handle();
       }),
     );
@@ -89,11 +99,13 @@ class MultipartFieldsInterceptor implements NestInterceptor {
 interface Form {
   fields: Record<string, string>;
   files: FormFile[];
+  cut: string[];
 }
 
-async function readFields(request: FastifyRequest, maxBytes: number): Promise<Form> {
+async function readFields(request: FastifyRequest, options: MultipartRouteOptions): Promise<Form> {
+  const { maxBytes } = options;
   try {
-    return await readWithin(request, maxBytes);
+    return await readWithin(request, options);
   } catch (error) {
     if (error instanceof HttpException) throw error;
     // The parser's own limits carry 413; anything else is a form that does not parse.
@@ -103,16 +115,20 @@ async function readFields(request: FastifyRequest, maxBytes: number): Promise<Fo
   }
 }
 
-async function readWithin(request: FastifyRequest, maxBytes: number): Promise<Form> {
+async function readWithin(request: FastifyRequest, options: MultipartRouteOptions): Promise<Form> {
+  const { maxBytes, maxText = { field: maxBytes, total: maxBytes } } = options;
   if (Number(request.headers['content-length']) > maxBytes) throw tooLarge(maxBytes);
   const fields: Record<string, string> = {};
   const files: FormFile[] = [];
+  const cut: string[] = [];
   let total = 0;
+  let textLeft = maxText.total;
   const count = (bytes: number) => {
     total += bytes;
     if (total > maxBytes) throw tooLarge(maxBytes);
   };
-  const parts = request.parts({ limits: { fieldSize: maxBytes, fileSize: maxBytes } });
+  // The parser drops what a field holds beyond fieldSize as it streams by (valueTruncated).
+  const parts = request.parts({ limits: { fieldSize: maxText.field, fileSize: maxBytes } });
   for await (const part of parts) {
     if (part.type === 'file') {
       files.push({
@@ -122,13 +138,27 @@ async function readWithin(request: FastifyRequest, maxBytes: number): Promise<Fo
         data: await readCounted(part.file, count),
       });
     } else {
-      if (part.valueTruncated) throw tooLarge(maxBytes);
+      if (part.valueTruncated && !options.maxText) throw tooLarge(maxBytes);
       const value = typeof part.value === 'string' ? part.value : JSON.stringify(part.value);
-      count(Buffer.byteLength(value));
-      fields[part.fieldname] = value;
+      const bytes = Buffer.byteLength(value);
+      // A cut field's dropped bytes are not counted here: the parser discards them as they
+      // stream by, and a declared Content-Length over maxBytes was refused above.
+      count(bytes);
+      const kept = bytes <= textLeft ? value : cutToBytes(value, textLeft);
+      if (part.valueTruncated || kept !== value) cut.push(part.fieldname);
+      textLeft -= Math.min(bytes, textLeft);
+      fields[part.fieldname] = kept;
     }
   }
-  return { fields, files };
+  return { fields, files, cut };
+}
+
+/** The first `bytes` bytes of `text` in UTF-8 (a character split at the end is dropped). */
+function cutToBytes(text: string, bytes: number): string {
+  return Buffer.from(text)
+    .subarray(0, bytes)
+    .toString('utf8')
+    .replace(/\uFFFD$/, '');
 }
 
 async function readCounted(file: Readable, count: (bytes: number) => void): Promise<Buffer> {

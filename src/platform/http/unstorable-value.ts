@@ -69,11 +69,24 @@ const SUSPECT = /[\0\uD800-\uDFFF]/;
 /** NUL, or a high surrogate without its low half, or a low one without its high half. */
 const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-function whyUnstorable(text: string): string | null {
+/** Why `text` cannot be stored as it is, or null when it can. */
+export function whyUnstorable(text: string): string | null {
   if (!SUSPECT.test(text)) return null;
   const found = UNSTORABLE.exec(text);
   if (!found) return null;
   return found[0] === '\0'
     ? 'contains a NUL character (\\u0000), which cannot be stored'
     : 'contains a lone UTF-16 surrogate (not valid Unicode)';
+}
+
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+
+/**
+ * `text` as it can be stored: NUL characters removed, lone surrogates replaced by U+FFFD (what
+ * a UTF-8 decoder shows for them). For text a person wrote, where one bad character must not
+ * lose the rest.
+ */
+export function toStorableText(text: string): string {
+  if (!SUSPECT.test(text)) return text;
+  return text.replace(UNSTORABLE_ALL, (found) => (found === '\0' ? '' : '\uFFFD'));
 }

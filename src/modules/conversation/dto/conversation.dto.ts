@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { Optional } from '../../../platform/http/optional';
 import { PageQuery } from '../../../platform/http/pagination';
 import { CHANNELS } from '../channel';
 import type { Channel } from '../channel';
@@ -17,8 +18,9 @@ export class CreateConversationDto {
   channel: Channel;
 
   @ApiPropertyOptional({ example: 'Order #1001', maxLength: 998 })
-  @IsOptional()
+  @Optional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(998)
   subject?: string;
 }

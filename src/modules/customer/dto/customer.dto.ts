@@ -1,12 +1,22 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsEmail, IsObject, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { Optional } from '../../../platform/http/optional';
 import { PageQuery } from '../../../platform/http/pagination';
 import type { Customer } from '../customer.entity';
 
 export class CreateCustomerDto {
   @ApiPropertyOptional({ example: 'Ada Lovelace', maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(200)
   name?: string;
 
@@ -14,13 +24,14 @@ export class CreateCustomerDto {
     example: '+14155550100',
     description: 'stored as E.164; national numbers use DEFAULT_COUNTRY',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(32)
   phone?: string;
 
   @ApiPropertyOptional({ example: 'ada@example.com', description: 'stored lower-cased' })
-  @IsOptional()
+  @Optional()
   @IsEmail({}, { message: 'email must be an email address' })
   @MaxLength(254)
   email?: string;
@@ -29,20 +40,39 @@ export class CreateCustomerDto {
     example: 'crm-4711',
     description: 'your id for the customer; the web channel addresses it',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(200)
   external_id?: string;
 
   @ApiPropertyOptional({ example: { plan: 'pro' }, type: 'object', additionalProperties: true })
-  @IsOptional()
+  @Optional()
   @IsObject()
   metadata?: Record<string, unknown>;
 }
 
-/** PATCH takes the same fields; null clears one (IsOptional lets null through). */
-export class UpdateCustomerDto extends CreateCustomerDto {}
+/**
+ * PATCH takes the same fields. null clears name, phone, email or external_id (IsOptional lets
+ * null through those); metadata is an object always (send {} to empty it).
+ */
+export class UpdateCustomerDto extends CreateCustomerDto {
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  declare name?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  declare phone?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  declare email?: string;
+
+  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
+  @IsOptional()
+  declare external_id?: string;
+}
 
 export class ListCustomersQuery extends PageQuery {
   @ApiPropertyOptional({ example: '+14155550100' })

@@ -1,4 +1,10 @@
 import { splitQuotedReply } from './email-quote';
+import {
+  expectLinear,
+  HOSTILE_PATTERNS,
+  KiB,
+  repeatTo,
+} from '../../../../test/support/hostile-text';
 
 describe('splitQuotedReply', () => {
   it('splits at a Gmail attribution line', () => {
@@ -41,6 +47,20 @@ describe('splitQuotedReply', () => {
     expect(splitQuotedReply('Hello,\nFrom: the team\n')).toEqual({
       body: 'Hello,\nFrom: the team',
       quoted: null,
+    });
+  });
+});
+
+describe('splitQuotedReply on hostile bodies', () => {
+  it.each(Object.entries(HOSTILE_PATTERNS))('stays linear on %s', (_, unit) => {
+    expectLinear(splitQuotedReply, unit);
+  });
+
+  it('still takes a trailing quote after a long quoted body', () => {
+    const quote = repeatTo('>a\n', 64 * KiB);
+    expect(splitQuotedReply(`New text\n${quote}`)).toEqual({
+      body: 'New text',
+      quoted: quote.trim(),
     });
   });
 });

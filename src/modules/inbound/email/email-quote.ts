@@ -20,14 +20,26 @@ const OUTLOOK_HEADER_NEXT = /^\s*\*?(Sent|Date|To|Subject):\*?\s/i;
  */
 export function splitQuotedReply(text: string): SplitReply {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const start = lines.findIndex((_, i) => startsQuote(lines, i));
+  const quotedTail = quotedTailStart(lines);
+  const start = lines.findIndex((_, i) => startsQuote(lines, i, quotedTail));
   if (start < 0) return { body: text.trim(), quoted: null };
   const body = lines.slice(0, start).join('\n').trim();
   if (!body) return { body: text.trim(), quoted: null };
   return { body, quoted: lines.slice(start).join('\n').trim() };
 }
 
-function startsQuote(lines: string[], i: number): boolean {
+/**
+ * Where the trailing run of `>` and blank lines begins (lines.length when the text does not end
+ * in one). Found once from the end, so that each line's test is constant time: asking "is every
+ * line after this one quoted?" line by line is quadratic on a body of quotes.
+ */
+function quotedTailStart(lines: string[]): number {
+  let start = lines.length;
+  while (start > 0 && (lines[start - 1].trim() === '' || lines[start - 1].startsWith('>'))) start--;
+  return start;
+}
+
+function startsQuote(lines: string[], i: number, quotedTail: number): boolean {
   const line = lines[i];
   if (ATTRIBUTION.test(line)) return true;
   if (/^(On|Le|Am|El|Il|Op)\s/i.test(line) && i + 1 < lines.length) {
@@ -40,8 +52,5 @@ function startsQuote(lines: string[], i: number): boolean {
   ) {
     return true;
   }
-  return (
-    line.startsWith('>') &&
-    lines.slice(i).every((rest) => rest.trim() === '' || rest.startsWith('>'))
-  );
+  return line.startsWith('>') && i >= quotedTail;
 }

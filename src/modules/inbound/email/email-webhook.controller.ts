@@ -1,7 +1,7 @@
-import { Controller, HttpCode, Post, Req, UseGuards } from '@nestjs/common';
+import { Controller, HttpCode, Logger, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
-import { AcceptsMultipart } from '../../../platform/http/multipart';
+import { AcceptsMultipart, type FormRequest } from '../../../platform/http/multipart';
 import { Public } from '../../../platform/http/public.decorator';
 import { AttachmentService } from '../../attachments/attachment.service';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
@@ -11,10 +11,18 @@ import { EmailBasicAuthGuard } from './email-basic-auth.guard';
 
 /** SendGrid refuses emails over 30 MB in total; this leaves room for the form's own framing. */
 const EMAIL_FORM_MAX_BYTES = 32 * 1024 * 1024;
+/**
+ * Text kept of the form's fields (the files are apart): 512 KiB of each (five times the HTML at
+ * which Gmail clips a message) and 2 MiB in all. The text is parsed, hashed and stored in one
+ * go, so this is what bounds the time one email holds the event loop.
+ */
+const EMAIL_FORM_TEXT = { field: 512 * 1024, total: 2 * 1024 * 1024 };
 
 @Public()
 @Controller('api/webhooks/email')
 export class EmailWebhookController {
+  private readonly logger = new Logger(EmailWebhookController.name);
+
   constructor(
     private readonly inbound: InboundService,
     private readonly attachments: AttachmentService,
@@ -25,10 +33,17 @@ export class EmailWebhookController {
   @ApiOkResponse({ type: WebhookAck })
   @ApiErrorResponse('unauthorized', 'HTTP Basic without EMAIL_WEBHOOK_SECRET as the password')
   @UseGuards(EmailBasicAuthGuard)
-  @AcceptsMultipart({ maxBytes: EMAIL_FORM_MAX_BYTES })
-  async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+  @AcceptsMultipart({ maxBytes: EMAIL_FORM_MAX_BYTES, maxText: EMAIL_FORM_TEXT })
+  async receive(@Req() request: WebhookRequest & FormRequest): Promise<WebhookAck> {
     // Once authenticated, SendGrid's files are kept; the stored event holds references to them.
     await this.attachments.keepFormFiles(request);
-    return mapWebhookAck(await this.inbound.receiveWebhook('email', toRawWebhook(request)));
+    const event = await this.inbound.receiveWebhook('email', toRawWebhook(request));
+    if (request.cutFields?.length) {
+      this.logger.warn(
+        { eventId: event.id, fields: request.cutFields, keptBytes: EMAIL_FORM_TEXT },
+        'email form fields cut to the text kept of a form',
+      );
+    }
+    return mapWebhookAck(event);
   }
 }

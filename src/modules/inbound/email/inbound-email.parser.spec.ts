@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { messageIds, parseAddress, parseHeaderBlock } from './email-headers';
 import { parseInboundEmail } from './inbound-email.parser';
+import { expectLinear, HOSTILE_PATTERNS } from '../../../../test/support/hostile-text';
 
 const sendgrid = JSON.parse(
   readFileSync(join(__dirname, '../../../../test/fixtures/sendgrid/inbound-parse.json'), 'utf8'),
@@ -27,6 +28,16 @@ describe('email headers', () => {
   ])('parses the address %p', (value, expected) => {
     expect(parseAddress(value)).toEqual(expected);
   });
+
+  it.each(Object.entries({ ...HOSTILE_PATTERNS, 'one header repeated': 'X: y\n' }))(
+    'stays linear on %s in a header block, an address or a References list',
+    (_, unit) => {
+      expectLinear(parseHeaderBlock, unit);
+      expectLinear(parseAddress, unit);
+      expectLinear((text) => parseAddress(`"${text}" <${text}@x>`), unit);
+      expectLinear(messageIds, unit);
+    },
+  );
 });
 
 describe('parseInboundEmail', () => {
@@ -92,9 +103,41 @@ describe('parseInboundEmail', () => {
     expect(() => parseInboundEmail(body, json)).toThrow(message);
   });
 
+  it.each(Object.entries(HOSTILE_PATTERNS))(
+    'reads a whole form of %s in linear time',
+    (_, unit) => {
+      expectLinear(
+        (text) =>
+          parseInboundEmail(
+            { ...sendgrid, text: undefined, html: text, headers: `References: ${text}\n` },
+            multipart,
+          ),
+        unit,
+      );
+      expectLinear((text) => parseInboundEmail({ ...sendgrid, text }, multipart), unit);
+    },
+  );
+
+  it('looks up at most the 50 nearest ancestors of a long References list', () => {
+    const ids = Array.from({ length: 5_000 }, (_, i) => `<r${i}@x>`).join(' ');
+    const headers = `In-Reply-To: <parent@x>\nReferences: ${ids}\n`;
+    const [message] = parseInboundEmail({ ...sendgrid, headers }, multipart).messages;
+    expect(message.inReplyTo).toHaveLength(50);
+    expect(message.inReplyTo.slice(0, 3)).toEqual(['<parent@x>', '<r4999@x>', '<r4998@x>']);
+  });
+
   it('refuses a form with a broken envelope', () => {
     expect(() => parseInboundEmail({ ...sendgrid, envelope: '{nope' }, multipart)).toThrow(
       'form.envelope must be a JSON object',
     );
+  });
+});
+
+describe('parseInboundEmail on a long text', () => {
+  it('reads the first 256 Ki characters and says so in metadata', () => {
+    const text = 'x'.repeat(300 * 1024);
+    const [message] = parseInboundEmail({ ...sendgrid, text }, multipart).messages;
+    expect(message.body).toHaveLength(256 * 1024);
+    expect(message.metadata.text_truncated_at).toBe(256 * 1024);
   });
 });

@@ -12,6 +12,7 @@ import {
 } from '../payload-fields';
 import { EmailAddress, messageIds, parseAddress, parseHeaderBlock } from './email-headers';
 import { splitQuotedReply } from './email-quote';
+import { htmlToText } from './html-to-text';
 
 interface ParsedEmail {
   sender: EmailAddress;
@@ -25,19 +26,28 @@ interface ParsedEmail {
 }
 
 /**
+ * Characters of an email's text that are read into the message (the raw event keeps what was
+ * received): four times the longest body we send, and what bounds the time one email is parsed.
+ */
+const MAX_TEXT_LENGTH = 256 * 1024;
+
+/**
  * An inbound email, either SendGrid Inbound Parse (multipart form fields, kept as JSON) or the
  * contract's JSON form. The header From is the customer (the person who wrote, where the SMTP
  * envelope sender may be a bounce address); the envelope sender is the fallback.
  */
 export function parseInboundEmail(body: unknown, context: ParseContext): InboundBatch {
+  const path = context.contentType === 'multipart/form-data' ? 'form' : 'body';
   const email =
-    context.contentType === 'multipart/form-data'
-      ? fromSendgridParse(objectAt(body, 'form'))
-      : fromJson(objectAt(body, 'body'));
-  const { body: text, quoted } = splitQuotedReply(email.text);
+    path === 'form' ? fromSendgridParse(objectAt(body, path)) : fromJson(objectAt(body, path));
+  const truncated = email.text.length > MAX_TEXT_LENGTH;
+  const { body: text, quoted } = splitQuotedReply(
+    truncated ? email.text.slice(0, MAX_TEXT_LENGTH) : email.text,
+  );
   return {
     messages: [
       {
+        path,
         channel: 'email',
         providerMessageId: email.messageId,
         sender: {
@@ -47,7 +57,12 @@ export function parseInboundEmail(body: unknown, context: ParseContext): Inbound
         },
         body: text || null,
         subject: email.subject,
-        metadata: { ...email.metadata, message_id: email.messageId, quoted_text: quoted },
+        metadata: {
+          ...email.metadata,
+          message_id: email.messageId,
+          quoted_text: quoted,
+          ...(truncated ? { text_truncated_at: MAX_TEXT_LENGTH } : {}),
+        },
         inReplyTo: email.ancestors,
         attachments: email.attachments,
       },
@@ -155,8 +170,15 @@ function inlineFiles(value: unknown): InboundAttachmentSource[] {
   });
 }
 
+/**
+ * A long thread's References list grows by one id per reply; the nearest ancestors are enough to
+ * find the thread, and a hostile header with thousands of ids must not become thousands of lookups.
+ */
+const MAX_ANCESTORS = 50;
+
 function ancestors(inReplyTo?: string | string[], references?: string | string[]): string[] {
-  return [...new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()])];
+  const ids = new Set([...messageIds(inReplyTo), ...messageIds(references).reverse()]);
+  return [...ids].slice(0, MAX_ANCESTORS);
 }
 
 function jsonField(form: Fields, key: string): Fields | undefined {
@@ -167,23 +189,4 @@ function jsonField(form: Fields, key: string): Fields | undefined {
   } catch {
     throw invalidPayload(`form.${key} must be a JSON object`);
   }
-}
-
-/** Good enough to read an HTML-only email as text; the full HTML stays in the raw event. */
-function htmlToText(html: string): string {
-  const entities: Record<string, string> = {
-    amp: '&',
-    lt: '<',
-    gt: '>',
-    quot: '"',
-    '#39': "'",
-    nbsp: ' ',
-  };
-  return html
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, '')
-    .replace(/<(br|\/p|\/div|\/li|\/h\d)[^>]*>/gi, '\n')
-    .replace(/<[^>]+>/g, '')
-    .replace(/&(amp|lt|gt|quot|#39|nbsp);/g, (_, name: string) => entities[name])
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
 }

@@ -14,6 +14,7 @@ describe('Twilio parsers', () => {
   it('maps an inbound SMS', () => {
     const [message] = parseTwilioInboundSms(fixture('inbound-sms.json'), context).messages;
     expect(message).toEqual({
+      path: 'form',
       channel: 'sms',
       providerMessageId: 'SM1f0e8ae6ade43cb3c0ce4525424e404f',
       sender: { key: 'phone', value: '+15558675310', name: undefined },

@@ -40,6 +40,7 @@ export function parseTwilioInboundSms(body: unknown, context: ParseContext): Inb
   return {
     messages: [
       {
+        path: 'form',
         channel: 'sms',
         providerMessageId: stringAt(params, 'MessageSid', 'form'),
         sender: { ...smsSender(params, context), name: profileName || undefined },

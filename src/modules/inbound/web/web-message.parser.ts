@@ -19,6 +19,7 @@ export function parseWebMessage(body: unknown, context: ParseContext): InboundBa
   return {
     messages: [
       {
+        path: 'body',
         channel: 'web',
         providerMessageId:
           optionalStringAt(message, 'message_id', 'body') ?? context.headers['webhook-id'] ?? null,

@@ -22,7 +22,7 @@ export class WebSignatureGuard implements CanActivate {
     const names = ['webhook-id', 'webhook-timestamp', 'webhook-signature'];
     const problem = webSignatureProblem(
       secret,
-      request.rawBody?.toString('utf8') ?? '',
+      request.rawBody ?? '',
       Object.fromEntries(names.map((name) => [name, header(request, name)])),
     );
     if (problem) throw new DomainError('unauthorized', `Standard Webhooks signature: ${problem}`);

@@ -13,6 +13,7 @@ describe('parseWhatsappNotification', () => {
     expect(receipts).toEqual([]);
     expect(messages).toEqual([
       {
+        path: 'entry[0].changes[0].value.messages[0]',
         channel: 'whatsapp',
         providerMessageId: 'wamid.HBgLMTIzNDU2Nzg5MAUCABEYEjEyMzQ1Njc4OTAxMjM0NTY3AA==',
         sender: { key: 'phone', value: '+16315551234', name: 'Kerry Fisher' },

@@ -97,6 +97,7 @@ function toMessage(
   if (message.context) metadata.context = message.context;
   if (message.errors) metadata.errors = message.errors;
   return {
+    path,
     channel: 'whatsapp',
     providerMessageId: stringAt(message, 'id', path),
     sender: {

@@ -17,6 +17,7 @@ import {
   ArrayUnique,
   ValidateNested,
 } from 'class-validator';
+import { Optional } from '../../../platform/http/optional';
 import { AttachmentResponse } from '../../attachments/dto/attachment.dto';
 import { PageQuery } from '../../../platform/http/pagination';
 import { ATTEMPT_OUTCOMES } from '../../../platform/metrics/app-metrics';
@@ -51,7 +52,7 @@ export class TemplateDto {
     items: { type: 'object' },
     example: [{ type: 'body', parameters: [{ type: 'text', text: '1001' }] }],
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @IsObject({ each: true })
   components?: Record<string, unknown>[];
@@ -75,20 +76,21 @@ export class CreateMessageDto {
     maxLength: 65536,
     description: 'required unless a WhatsApp template is given',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_BODY_LENGTH)
   body?: string;
 
   @ApiPropertyOptional({ example: 'Your order', description: 'email only' })
-  @IsOptional()
+  @Optional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(998)
   subject?: string;
 
   @ApiPropertyOptional({ enum: [...PRIORITIES], default: 'normal' })
-  @IsOptional()
+  @Optional()
   @IsIn(PRIORITIES)
   priority?: Priority;
 
@@ -98,14 +100,14 @@ export class CreateMessageDto {
     maximum: 2592000,
     description: 'never sent after this',
   })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(30 * 24 * 3600)
   validity_seconds?: number;
 
   @ApiPropertyOptional({ type: () => TemplateDto })
-  @IsOptional()
+  @Optional()
   @ValidateNested()
   @Type(() => TemplateDto)
   template?: TemplateDto;
@@ -116,7 +118,7 @@ export class CreateMessageDto {
     example: { recipient: '+14155550100' },
     description: "recipient overrides the customer's address",
   })
-  @IsOptional()
+  @Optional()
   @IsObject()
   metadata?: Record<string, unknown>;
 
@@ -125,7 +127,7 @@ export class CreateMessageDto {
     format: 'uuid',
     description: 'ids from POST /api/attachments, sent in this order; body becomes the caption',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMaxSize(MAX_ATTACHMENTS)
   @ArrayUnique()

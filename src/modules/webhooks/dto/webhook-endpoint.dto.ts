@@ -6,13 +6,14 @@ import {
   IsIn,
   IsInt,
   IsObject,
-  IsOptional,
+  IsNotEmpty,
   IsString,
   Max,
   MaxLength,
   Min,
 } from 'class-validator';
 import type { JsonObject } from '../../../platform/database/json';
+import { Optional } from '../../../platform/http/optional';
 import { EVENT_TYPES } from '../../events/event-type';
 import type { WebhookEndpoint } from '../webhook-endpoint.entity';
 import { WEBHOOK_ENDPOINT_STATUSES } from '../webhook-endpoint.entity';
@@ -21,6 +22,7 @@ import type { WebhookEndpointStatus } from '../webhook-endpoint.entity';
 export class CreateWebhookEndpointDto {
   @ApiProperty({ example: 'https://crm.example.com/hooks/omnichannel', maxLength: 2000 })
   @IsString()
+  @IsNotEmpty()
   @MaxLength(2000)
   url: string;
 
@@ -29,32 +31,33 @@ export class CreateWebhookEndpointDto {
     isArray: true,
     description: 'the event types to receive; absent = all',
   })
-  @IsOptional()
+  @Optional()
   @IsArray()
   @ArrayMinSize(1)
   @IsIn([...EVENT_TYPES], { each: true, message: `event_types must be among ${EVENT_TYPES}` })
   event_types?: string[];
 
   @ApiPropertyOptional({ maxLength: 500 })
-  @IsOptional()
+  @Optional()
   @IsString()
+  @IsNotEmpty()
   @MaxLength(500)
   description?: string;
 
   @ApiPropertyOptional({ default: false, description: 'strictly in seq order, one at a time' })
-  @IsOptional()
+  @Optional()
   @IsBoolean()
   ordered?: boolean;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 10000, description: 'absent = no limit' })
-  @IsOptional()
+  @Optional()
   @IsInt()
   @Min(1)
   @Max(10000)
   rate_limit_per_second?: number;
 
   @ApiPropertyOptional({ type: 'object', additionalProperties: true, example: {} })
-  @IsOptional()
+  @Optional()
   @IsObject()
   metadata?: JsonObject;
 }
@@ -62,9 +65,11 @@ export class CreateWebhookEndpointDto {
 /** `ordered` and `metadata` are chosen at creation; everything else may change. */
 export class UpdateWebhookEndpointDto extends PartialType(
   OmitType(CreateWebhookEndpointDto, ['ordered', 'metadata'] as const),
+  // Left out means unchanged; null is validated (and refused) like any wrong type.
+  { skipNullProperties: false },
 ) {
   @ApiPropertyOptional({ enum: WEBHOOK_ENDPOINT_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn([...WEBHOOK_ENDPOINT_STATUSES])
   status?: WebhookEndpointStatus;
 }

@@ -1,0 +1,369 @@
+import { randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ApiResponse } from './support/api-harness';
+import { sql } from './support/db';
+import { uniqueEmail } from './support/factories';
+import { HOSTILE_PATTERNS, KiB, MiB, repeatTo } from './support/hostile-text';
+import {
+  basicAuth,
+  fixture,
+  postWhatsapp,
+  twilioSignature,
+  uniqueWaId,
+  uniqueWamid,
+  useInboundApi,
+  webHeaders,
+  whatsappSignature,
+  whatsappText,
+} from './support/inbound-webhooks';
+
+/** The JSON body limit (create-api-app.ts), less room for the rest of the payload. */
+const JSON_LIMIT = MiB - 4 * KiB;
+/** The Twilio webhooks' limit (twilio-webhook.controller.ts), less room for the other fields. */
+const TWILIO_LIMIT = 60 * KiB;
+/** The email webhook's multipart limit (email-webhook.controller.ts), less the form's framing. */
+const FORM_LIMIT = 32 * MiB - 64 * KiB;
+
+/** `unit` repeated so that its JSON string encoding (escapes included) is `bytes` long. */
+function jsonText(unit: string, bytes: number): string {
+  const encoded = JSON.stringify(unit).length - 2;
+  return repeatTo(unit, Math.floor((bytes / encoded) * unit.length));
+}
+
+/**
+ * The longest time the event loop was held by this process's own work. monitorEventLoopDelay
+ * sees every late timer, also one that was late because the machine gave the CPU to another
+ * process (tests share two cores); so each gap between two turns of a 1 ms timer is counted at
+ * most at the CPU time the process used in it.
+ */
+function watchBlocking(): { stop(): { maxBlockedMs: number; maxDelayMs: number } } {
+  const delay = monitorEventLoopDelay({ resolution: 5 });
+  delay.enable();
+  let maxBlockedMs = 0;
+  let wall = performance.now();
+  let cpu = process.cpuUsage();
+  let timer: NodeJS.Timeout;
+  const tick = () => {
+    const gap = performance.now() - wall;
+    const used = process.cpuUsage(cpu);
+    maxBlockedMs = Math.max(maxBlockedMs, Math.min(gap, (used.user + used.system) / 1000));
+    wall = performance.now();
+    cpu = process.cpuUsage();
+    timer = setTimeout(tick, 1);
+  };
+  timer = setTimeout(tick, 1);
+  return {
+    stop() {
+      clearTimeout(timer);
+      tick();
+      clearTimeout(timer);
+      delay.disable();
+      return { maxBlockedMs, maxDelayMs: delay.max / 1e6 };
+    },
+  };
+}
+
+/**
+ * One request, timed from the client and watched from inside: the API runs in this process
+ * (test/support/api-harness.ts), so this loop is the API's. The payload is built and signed
+ * before, so the watch sees the API's work and the client's sending only.
+ */
+async function answeredWithin(send: () => Promise<ApiResponse>) {
+  const watch = watchBlocking();
+  const started = performance.now();
+  try {
+    const response = await send();
+    return { response, ms: performance.now() - started, ...watch.stop() };
+  } catch (error) {
+    watch.stop();
+    throw error;
+  }
+}
+
+/** Answered within a second, with the event loop never held over 100 ms. */
+function expectPromptly(result: { ms: number; maxBlockedMs: number }) {
+  expect(result.ms).toBeLessThan(1_000);
+  expect(result.maxBlockedMs).toBeLessThan(100);
+}
+
+describe('Inbound webhooks at the body limits, built of hostile text', () => {
+  const api = useInboundApi();
+  const patterns = Object.entries(HOSTILE_PATTERNS);
+
+  /**
+   * 128 KiB first, then the limit, in one test: a quadratic parser already holds the loop for
+   * seconds at 128 KiB and the test stops there, instead of hanging for minutes on the megabyte.
+   */
+  const SIZES = [128 * KiB, JSON_LIMIT];
+
+  it.each(patterns)('email JSON of %s, HTML only (read as text, then split)', async (_, unit) => {
+    for (const size of SIZES) {
+      const from = uniqueEmail();
+      const raw = JSON.stringify({
+        from: `Ann <${from}>`,
+        to: 'help@shop.example',
+        subject: 'Hostile',
+        html: `x${jsonText(unit, size - KiB)}`,
+        message_id: `<${randomBytes(8).toString('hex')}@x>`,
+      });
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/email', raw, {
+          'content-type': 'application/json',
+          authorization: basicAuth(),
+        }),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
+
+  it.each(patterns)('email JSON of %s as text', async (_, unit) => {
+    for (const size of SIZES) {
+      const raw = JSON.stringify({
+        from: `Ann <${uniqueEmail()}>`,
+        to: 'help@shop.example',
+        text: `x${jsonText(unit, size - KiB)}`,
+        message_id: `<${randomBytes(8).toString('hex')}@x>`,
+      });
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/email', raw, {
+          'content-type': 'application/json',
+          authorization: basicAuth(),
+        }),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
+
+  it.each(patterns)('WhatsApp text of %s', async (_, unit) => {
+    for (const size of SIZES) {
+      const raw = JSON.stringify(
+        whatsappText({ from: uniqueWaId(), body: `x${jsonText(unit, size)}` }),
+      );
+      const headers = {
+        'content-type': 'application/json',
+        'x-hub-signature-256': whatsappSignature(raw),
+      };
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/whatsapp', raw, headers),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
+
+  it.each(patterns)('web message of %s', async (_, unit) => {
+    for (const size of SIZES) {
+      const raw = JSON.stringify({
+        ...fixture('web/message.json'),
+        external_id: `v-${randomBytes(6).toString('hex')}`,
+        body: `x${jsonText(unit, size)}`,
+      });
+      const headers = webHeaders(raw);
+      const result = await answeredWithin(() =>
+        api.request('POST', '/api/webhooks/web', raw, headers),
+      );
+      expectPromptly(result);
+      expect(result.response.body.status).toBe('processed');
+    }
+  });
+
+  it.each(patterns)('Twilio SMS of %s, at its 64 KiB limit', async (_, unit) => {
+    const params = {
+      ...fixture('twilio/inbound-sms.json'),
+      MessageSid: `SM${randomBytes(16).toString('hex')}`,
+      From: `+1415${String(Math.floor(Math.random() * 1e7)).padStart(7, '0')}`,
+      // Form encoding triples most of these characters.
+      Body: repeatTo(unit, Math.floor(TWILIO_LIMIT / 3)),
+    };
+    const path = '/api/webhooks/sms';
+    const raw = new URLSearchParams(params).toString();
+    const headers = {
+      'content-type': 'application/x-www-form-urlencoded',
+      'x-twilio-signature': twilioSignature(path, params),
+    };
+    const result = await answeredWithin(() => api.request('POST', path, raw, headers));
+    expectPromptly(result);
+    expect(result.response.status).toBe(200);
+  });
+
+  it('refuses a Twilio form over 64 KiB with 413 before reading it', async () => {
+    const params = { ...fixture('twilio/inbound-sms.json'), Body: 'x'.repeat(65 * KiB) };
+    const response = await api.request(
+      'POST',
+      '/api/webhooks/sms',
+      new URLSearchParams(params).toString(),
+      {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-twilio-signature': twilioSignature('/api/webhooks/sms', params),
+      },
+    );
+    expect(response.status).toBe(413);
+    expect(response.body.error).toBe('payload_too_large');
+  });
+
+  it('takes a 32 MiB SendGrid form of hostile fields, keeping the first 512 KiB of each', async () => {
+    const sample: Record<string, string> = fixture('sendgrid/inbound-parse.json');
+    const from = uniqueEmail();
+    const fields: Record<string, string | Buffer> = {
+      ...sample,
+      from: `Ann <${from}>`,
+      text: Buffer.from(repeatTo('>a\nb\n', 8 * MiB)),
+      html: Buffer.from(repeatTo('<', 8 * MiB)),
+      headers: Buffer.concat([
+        Buffer.from(
+          `${sample.headers.replace(/Message-ID: <[^>]+>/, `Message-ID: <${randomBytes(8).toString('hex')}@x>`)}References: `,
+        ),
+        Buffer.from(repeatTo('<ref@x> ', 4 * MiB)),
+        Buffer.from('\nX-Long: '),
+        Buffer.from(repeatTo('a', 4 * MiB)),
+      ]),
+    };
+    // The rest of the 32 MiB in one more field; the form is built once (it is big).
+    // Each part's boundary and header take under 128 bytes.
+    const used = Object.values(fields).reduce((sum, value) => sum + value.length + 128, 0);
+    fields.spam_report = Buffer.from(repeatTo('<div><a<script', FORM_LIMIT - used));
+    const body = multipartForm(fields);
+    expect(body.length).toBeGreaterThan(31.9 * MiB);
+    const result = await answeredWithin(() =>
+      postInChunks(api.url, '/api/webhooks/email', body, {
+        'content-type': `multipart/form-data; boundary=${BOUNDARY}`,
+        authorization: basicAuth(),
+      }),
+    );
+    expectPromptly(result);
+    expect(result.response.status).toBe(200);
+    const [message] = await sql(
+      `SELECT m.body, length(e.payload) AS kept FROM messages m
+         JOIN customers c ON c.id = m.customer_id
+         JOIN inbound_events e ON e.id = $2
+        WHERE c.email = $1`,
+      [from, result.response.body.event_id],
+    );
+    expect(message.body.length).toBeLessThanOrEqual(512 * KiB);
+    expect(message.kept).toBeLessThan(3 * MiB);
+  });
+});
+
+const BOUNDARY = 'hostile-form-boundary-9f2c';
+
+/** A multipart form as bytes, built without FormData (which copies and rewrites each line end). */
+function multipartForm(fields: Record<string, string | Buffer>): Buffer {
+  const parts = Object.entries(fields).flatMap(([name, value]) => [
+    Buffer.from(`--${BOUNDARY}\r\ncontent-disposition: form-data; name="${name}"\r\n\r\n`),
+    Buffer.isBuffer(value) ? value : Buffer.from(value),
+    Buffer.from('\r\n'),
+  ]);
+  return Buffer.concat([...parts, Buffer.from(`--${BOUNDARY}--\r\n`)]);
+}
+
+/** Writes the body in 256 KiB chunks as a socket takes them, so the client's own work stays small. */
+function postInChunks(
+  url: string,
+  path: string,
+  body: Buffer,
+  headers: Record<string, string>,
+): Promise<ApiResponse> {
+  return new Promise((resolve, reject) => {
+    const request = httpRequest(`${url}${path}`, {
+      method: 'POST',
+      headers: { ...headers, 'content-length': String(body.length) },
+    });
+    request.on('error', reject);
+    request.on('response', (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', reject);
+      response.on('end', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        resolve({
+          status: response.statusCode ?? 0,
+          headers: new Headers(),
+          body: text ? JSON.parse(text) : undefined,
+          text,
+        });
+      });
+    });
+    let at = 0;
+    const write = () => {
+      while (at < body.length) {
+        const chunk = body.subarray(at, at + 256 * KiB);
+        at += chunk.length;
+        if (!request.write(chunk)) return void request.once('drain', write);
+      }
+      request.end();
+    };
+    write();
+  });
+}
+
+describe('A WhatsApp batch with an unstorable value in one message', () => {
+  const api = useInboundApi();
+
+  /** Three text messages from one new number; `middle` changes the second. */
+  function batchOfThree(middle: (message: Record<string, any>) => void) {
+    const from = uniqueWaId();
+    const payload = whatsappText({ from });
+    const value = payload.entry[0].changes[0].value;
+    value.messages = ['first', 'second', 'third'].map((body) => ({
+      ...value.messages[0],
+      id: uniqueWamid(),
+      text: { body },
+    }));
+    middle(value.messages[1]);
+    return { payload, from, ids: value.messages.map((m: { id: string }) => m.id) };
+  }
+
+  const storedBodies = (from: string) =>
+    sql<{ body: string; provider_message_id: string }>(
+      `SELECT m.body, m.provider_message_id FROM messages m
+         JOIN customers c ON c.id = m.customer_id
+        WHERE c.phone = $1 ORDER BY m.created_at, m.id`,
+      [`+${from}`],
+    );
+
+  it('stores a text with NUL characters and a lone surrogate cleaned, beside the others', async () => {
+    const { payload, from } = batchOfThree((message) => {
+      message.text.body = 'sec\u0000ond \ud800!';
+    });
+    const response = await postWhatsapp(api, payload);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('processed');
+    expect((await storedBodies(from)).map((row) => row.body).sort()).toEqual(
+      ['first', 'second \ufffd!', 'third'].sort(),
+    );
+    // The raw event keeps the payload as received, its NUL as the JSON escape.
+    const [event] = await sql('SELECT payload, error FROM inbound_events WHERE id = $1', [
+      response.body.event_id,
+    ]);
+    expect(event.payload).toContain('sec\\u0000ond');
+    expect(event.error).toBeNull();
+  });
+
+  it('stores the others when the message id holds a NUL, names it, and replays without failing', async () => {
+    const { payload, from, ids } = batchOfThree((message) => {
+      message.id = `${message.id}\u0000`;
+    });
+    const response = await postWhatsapp(api, payload);
+    expect(response.status).toBe(200);
+    expect(response.body.status).toBe('failed');
+    const stored = await storedBodies(from);
+    expect(stored.map((row) => row.provider_message_id).sort()).toEqual([ids[0], ids[2]].sort());
+    const error =
+      'entry[0].changes[0].value.messages[1]: the message id contains a NUL character (\\u0000), which cannot be stored';
+    const [event] = await sql('SELECT status, error FROM inbound_events WHERE id = $1', [
+      response.body.event_id,
+    ]);
+    expect(event).toEqual({ status: 'failed', error });
+
+    const replayed = await api.request(
+      'POST',
+      `/api/inbound-events/${response.body.event_id}/replay`,
+    );
+    expect(replayed.status).toBe(200);
+    expect(replayed.body).toMatchObject({ status: 'failed', attempts: 2, error });
+    expect(await storedBodies(from)).toHaveLength(2);
+  });
+});
