@@ -152,14 +152,18 @@ describe('Core REST API (real Postgres and Redis)', () => {
       expect(none.body).toEqual({ data: [], next_cursor: null });
     });
 
-    it('updates and clears fields with PATCH', async () => {
+    it('updates the fields a PATCH names and leaves the others', async () => {
       const customer = await createCustomer(api);
       const patched = await api.request('PATCH', `/api/customers/${customer.id}`, {
         name: 'New Name',
-        email: null,
+        email: 'New.Name@Example.com',
       });
       expect(patched.status).toBe(200);
-      expect(patched.body).toMatchObject({ name: 'New Name', email: null, phone: customer.phone });
+      expect(patched.body).toMatchObject({
+        name: 'New Name',
+        email: 'new.name@example.com',
+        phone: customer.phone,
+      });
     });
   });
 

@@ -64,9 +64,8 @@ export class CustomerService {
   async updateCustomer(id: string, input: UpdateCustomerDto): Promise<Customer> {
     const customer = await this.getCustomer(id);
     if (input.name !== undefined) customer.name = input.name;
-    if (input.phone !== undefined) customer.phone = input.phone ? this.toE164(input.phone) : null;
-    if (input.email !== undefined)
-      customer.email = input.email ? normalizeEmail(input.email) : null;
+    if (input.phone !== undefined) customer.phone = this.toE164(input.phone);
+    if (input.email !== undefined) customer.email = normalizeEmail(input.email);
     if (input.external_id !== undefined) customer.externalId = input.external_id;
     if (input.metadata !== undefined) customer.metadata = input.metadata;
     return this.customers.save(customer);

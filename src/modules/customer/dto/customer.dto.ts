@@ -53,26 +53,10 @@ export class CreateCustomerDto {
 }
 
 /**
- * PATCH takes the same fields. null clears name, phone, email or external_id (IsOptional lets
- * null through those); metadata is an object always (send {} to empty it).
+ * PATCH takes the same fields, each replacing the stored value when given. null is refused like
+ * in every other create or update (the contract's rule: an optional field is left out or valid).
  */
-export class UpdateCustomerDto extends CreateCustomerDto {
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
-  @IsOptional()
-  declare name?: string;
-
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
-  @IsOptional()
-  declare phone?: string;
-
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
-  @IsOptional()
-  declare email?: string;
-
-  @ApiPropertyOptional({ type: String, nullable: true, description: 'null clears it' })
-  @IsOptional()
-  declare external_id?: string;
-}
+export class UpdateCustomerDto extends CreateCustomerDto {}
 
 export class ListCustomersQuery extends PageQuery {
   @ApiPropertyOptional({ example: '+14155550100' })
