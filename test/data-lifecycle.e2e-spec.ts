@@ -417,6 +417,25 @@ describe('Data lifecycle: erasure and export of a customer (real API, worker, Po
     expect(await columnsMentioning([who.phone, who.digits, who.marker])).toEqual([]);
   });
 
+  it('keeps no personal data from a provider’s retry of an erased customer’s message', async () => {
+    const who = person();
+    const wamid = uniqueWamid();
+    const sent = whatsappText({ from: who.digits, id: wamid, body: `hello ${who.marker}` });
+    expect((await postWhatsapp(api(), sent)).status).toBe(200);
+    const [customer] = await sql<{ id: string }>('SELECT id FROM customers WHERE phone = $1', [
+      who.phone,
+    ]);
+    expect((await api().request('DELETE', `/api/customers/${customer.id}`)).status).toBe(200);
+
+    // WhatsApp did not see our 200 and sends the same message again, with a new timestamp.
+    const retry = whatsappText({ from: who.digits, id: wamid, body: `hello ${who.marker}` });
+    retry.entry[0].changes[0].value.messages[0].timestamp = String(1_700_000_999);
+    expect((await postWhatsapp(api(), retry)).status).toBe(200);
+
+    expect(await sql('SELECT id FROM customers WHERE phone = $1', [who.phone])).toEqual([]);
+    expect(await columnsMentioning([who.phone, who.digits, who.marker])).toEqual([]);
+  });
+
   it('an inbound message racing an erasure makes a new customer, never a failed raw event', async () => {
     const who = person();
     await postWhatsapp(api(), whatsappText({ from: who.digits, body: `first ${who.marker}` }));

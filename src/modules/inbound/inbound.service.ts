@@ -26,7 +26,7 @@ import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.events';
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
-import { FIND_ERASED_RECEIPTS, REDACT_INBOUND_EVENT, STORE_INBOUND } from './store-inbound.sql';
+import { FIND_ERASED_PROVIDER_IDS, REDACT_INBOUND_EVENT, STORE_INBOUND } from './store-inbound.sql';
 import { eventKeyOf, type RawWebhook } from './webhook-request';
 
 /** How many events one time-window replay processes; call again for the rest. */
@@ -275,6 +275,7 @@ export class InboundService {
           });
     await this.attachments.enqueueFetches(toFetch);
     if (rows.length === 0) return undefined;
+    await this.redactErasedRepeats(event, batch, columns[0] as string[], rows);
     const messages = rows
       .filter((row) => row.message_id)
       .map((row) => ({
@@ -284,6 +285,34 @@ export class InboundService {
         channel: row.channel,
       }));
     return { messages, heldReceipts };
+  }
+
+  /**
+   * A provider's retry of a message an erasure removed is known by the provider id the erasure
+   * kept, so nothing is stored again; the raw payload, which names the sender, is not kept either.
+   * Only a batch some of whose messages were not stored (a repeat, which is rare) asks.
+   */
+  private async redactErasedRepeats(
+    event: InboundEvent,
+    batch: InboundBatch,
+    messageIds: string[],
+    rows: StoredRow[],
+  ): Promise<void> {
+    const stored = new Set(rows.map((row) => row.message_id));
+    const repeats = batch.messages.filter(
+      (message, i) => !stored.has(messageIds[i]) && message.providerMessageId,
+    );
+    if (repeats.length === 0) return;
+    const erased = await this.dataSource.query(FIND_ERASED_PROVIDER_IDS, [
+      repeats.map((message) => message.channel),
+      repeats.map((message) => message.providerMessageId),
+    ]);
+    if (erased.length === 0) return;
+    await this.dataSource.query(REDACT_INBOUND_EVENT, [event.id]);
+    this.logger.log(
+      { eventId: event.id, messages: erased.length },
+      'repeat of an erased customer’s message: nothing stored, raw payload not kept',
+    );
   }
 
   /**
@@ -297,7 +326,7 @@ export class InboundService {
   ): Promise<ReceiptSubject[]> {
     const erased = new Set(
       (
-        (await manager.query(FIND_ERASED_RECEIPTS, [
+        (await manager.query(FIND_ERASED_PROVIDER_IDS, [
           batch.receipts.map((receipt) => receipt.channel),
           batch.receipts.map((receipt) => receipt.providerMessageId),
         ])) as { position: number }[]

@@ -214,16 +214,17 @@ export const STORE_INBOUND = {
 };
 
 /**
- * Which of the receipts ($1 channels, $2 provider ids; 1-based positions) are about messages an
- * erasure removed: it keeps their provider ids as bare digests (KEEP_ERASED_SENDS), beside
- * those of removed inbound messages. One primary-key probe per receipt.
+ * Which of the provider message ids ($1 channels, $2 ids; answers 1-based positions) are of
+ * messages an erasure removed: it keeps them as bare digests (KEEP_ERASED_SENDS, and
+ * REMOVE_MESSAGES for inbound ones). Asked of a webhook's receipts, and of its messages that were
+ * not stored because they repeat one. One primary-key probe per id.
  */
-export const FIND_ERASED_RECEIPTS = `
-  SELECT receipt.position::int AS position
-    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS receipt (channel, id, position)
+export const FIND_ERASED_PROVIDER_IDS = `
+  SELECT given.position::int AS position
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS given (channel, id, position)
    WHERE EXISTS (SELECT 1 FROM inbound_message_keys kept
-                  WHERE kept.channel = receipt.channel
-                    AND kept.provider_message_digest = sha256(convert_to(receipt.id, 'UTF8')))`;
+                  WHERE kept.channel = given.channel
+                    AND kept.provider_message_digest = sha256(convert_to(given.id, 'UTF8')))`;
 
 /** A raw webhook about an erased customer keeps nothing they sent: its payload and headers go. */
 export const REDACT_INBOUND_EVENT = `
