@@ -2,7 +2,11 @@ import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { isSuccessStatus } from '../delivery/senders/provider-http';
-import { UnsafeWebhookTargetError, WebhookAddressGuard } from './webhook-address.guard';
+import {
+  DNS_LOOKUP_TIMEOUT_MS,
+  UnsafeWebhookTargetError,
+  WebhookAddressGuard,
+} from './webhook-address.guard';
 import { AttemptRecord, ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookHttpSender, WebhookResponse } from './webhook-http.sender';
 import { nextRetryDelayMs } from './webhook-retry-schedule';
@@ -10,6 +14,16 @@ import { signedWebhookHeaders } from './webhook-signature';
 
 /** Statuses whose Retry-After the next try waits for. */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);
+
+/**
+ * How long a delivery stays leased to the worker sending it, for a request timeout of
+ * `timeoutMs`: the address lookup before the request, the request, and a few seconds to record
+ * the outcome after it. A try that outlived its lease could be sent a second time by another
+ * worker.
+ */
+export function deliveryLeaseMs(timeoutMs: number): number {
+  return DNS_LOOKUP_TIMEOUT_MS + timeoutMs + 3_000;
+}
 
 export interface DeliveryOutcome extends AttemptRecord {
   succeeded: boolean;

@@ -3,8 +3,9 @@ import type { LinkedDataStore } from '../lifecycle/linked-data-stores';
 
 /**
  * Outgoing webhook deliveries carry their event (its payload is rebuilt from the log, and each
- * attempt keeps the start of the receiver's answer): when retention or an erasure removes events,
- * their deliveries go with them, sent or not, so nothing is sent or kept about them afterwards.
+ * attempt keeps the start of the receiver's answer): when an erasure removes events, their
+ * deliveries go with them, sent or not, so nothing is sent or kept about them afterwards.
+ * (Retention never removes an event a delivery still needs; see PRUNE_EVENTS.)
  * Attempts follow by ON DELETE CASCADE.
  */
 export const webhookDeliveryStore: LinkedDataStore = {

@@ -8,20 +8,12 @@ import {
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { EventSequencer } from '../events/event-sequencer';
-import { DNS_LOOKUP_TIMEOUT_MS } from './webhook-address.guard';
-import { WebhookDeliverer } from './webhook-deliverer';
+import { deliveryLeaseMs, WebhookDeliverer } from './webhook-deliverer';
 import { ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
 
 /** Events turned into deliveries per fan-out transaction. */
 const FAN_OUT_BATCH = 500;
-
-/**
- * How long past the request timeout a claimed delivery stays leased to this worker: the address
- * lookup before the request and a few seconds to record the outcome after it. A try that outlived
- * its lease could be sent a second time by another worker.
- */
-const LEASE_MARGIN_MS = DNS_LOOKUP_TIMEOUT_MS + 3_000;
 
 /**
  * The worker's webhook loop. Every EVENT_WEBHOOK_POLL_INTERVAL_MS (and at once whenever there is
@@ -91,7 +83,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       const claimed = await this.ledger.claimDue(
         free,
         endpointConcurrency,
-        timeoutMs + LEASE_MARGIN_MS,
+        deliveryLeaseMs(timeoutMs),
       );
       for (const delivery of claimed) this.start(delivery);
       if (claimed.length < free) return;

@@ -24,7 +24,7 @@ import {
   WebhookEndpointWithSecretResponse,
 } from './dto/webhook-endpoint.dto';
 import { UnsafeWebhookTargetError } from './webhook-address.guard';
-import { WebhookDeliverer } from './webhook-deliverer';
+import { deliveryLeaseMs, WebhookDeliverer } from './webhook-deliverer';
 import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { recordEndpointVersion } from './webhook-delivery.ledger';
@@ -192,7 +192,7 @@ export class WebhookEndpointService {
       attemptCount: 1,
       roundAttempts: 1,
       nextAttemptAt: new Date(),
-      leasedUntil: new Date(Date.now() + this.config.webhooks.timeoutMs + 5_000),
+      leasedUntil: new Date(Date.now() + deliveryLeaseMs(this.config.webhooks.timeoutMs)),
     });
     const outcome = await this.deliverer.deliver({
       id,
