@@ -128,7 +128,7 @@ describe('Outbound delivery per channel (real worker process, provider stand-ins
   });
 
   it('fails at once, readably, when the customer has no address on the channel', async () => {
-    const customer = await createCustomer(stack.api, { email: null });
+    const customer = await createCustomer(stack.api, { email: undefined });
     const conversation = await createConversation(stack.api, 'email', { customer_id: customer.id });
     const message = await stack.send(conversation.id, 'email');
     const failed = await stack.waitForStatus(message.id, ['failed']);

@@ -10,6 +10,7 @@ export function uniqueEmail(): string {
   return `person-${randomBytes(6).toString('hex')}@example.com`;
 }
 
+/** A customer with every field; one given as `undefined` is left out of the request. */
 export async function createCustomer(api: ApiHarness, fields: Record<string, unknown> = {}) {
   // A random phone can meet one an earlier file stored (the database is shared): draw again.
   for (let draw = 1; ; draw++) {
