@@ -17,7 +17,7 @@ import {
   postTwilio,
   postWhatsapp,
   uniqueWaId,
-  uniqueWamid,
+  whatsappImage,
 } from './support/inbound-webhooks';
 import { startOutboundStack, type OutboundStack } from './support/outbound-stack';
 import { waitFor } from './support/wait-for';
@@ -329,20 +329,6 @@ describe.each(STORAGE_DRIVERS)('attachments, %s storage', (_name, startStorage) 
   });
 
   describe('inbound', () => {
-    function whatsappImage(from: string, mediaId: string, png: Buffer) {
-      const payload = fixture('whatsapp/text-message.json');
-      const value = payload.entry[0].changes[0].value;
-      value.contacts[0] = { profile: { name: 'Kerry' }, wa_id: from };
-      value.messages[0] = {
-        from,
-        id: uniqueWamid(),
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        type: 'image',
-        image: { id: mediaId, mime_type: 'image/png', sha256: sha256(png), caption: 'my receipt' },
-      };
-      return payload;
-    }
-
     async function latestMessageFrom(phone: string) {
       const [row] = await sql<{ id: string }>(
         `SELECT m.id FROM messages m JOIN customers c ON c.id = m.customer_id
@@ -358,7 +344,10 @@ describe.each(STORAGE_DRIVERS)('attachments, %s storage', (_name, startStorage) 
       const from = uniqueWaId();
       // A slow Graph API must not slow the webhook: the fetch happens in the worker.
       stack.whatsapp.setDelay(3_000);
-      const response = await postWhatsapp(stack.api, whatsappImage(from, mediaId, png));
+      const response = await postWhatsapp(
+        stack.api,
+        whatsappImage(from, mediaId, png, 'my receipt'),
+      );
       expect(response.status).toBe(200);
       expect(stack.whatsapp.accepted).toHaveLength(0);
       const messageId = await latestMessageFrom(`+${from}`);
@@ -390,7 +379,7 @@ describe.each(STORAGE_DRIVERS)('attachments, %s storage', (_name, startStorage) 
         body: { error: { message: 'Service unavailable', type: 'OAuthException', code: 131016 } },
       });
       const from = uniqueWaId();
-      await postWhatsapp(stack.api, whatsappImage(from, mediaId, png));
+      await postWhatsapp(stack.api, whatsappImage(from, mediaId, png, 'my receipt'));
       const retried = await storedAttachment(await latestMessageFrom(`+${from}`));
       expect(retried.status).toBe('stored');
       const [{ fetch_attempts }] = await sql(
@@ -400,7 +389,7 @@ describe.each(STORAGE_DRIVERS)('attachments, %s storage', (_name, startStorage) 
       expect(fetch_attempts).toBe(2);
 
       const gone = uniqueWaId();
-      await postWhatsapp(stack.api, whatsappImage(gone, '999999999999', png));
+      await postWhatsapp(stack.api, whatsappImage(gone, '999999999999', png, 'my receipt'));
       const failed = await storedAttachment(await latestMessageFrom(`+${gone}`));
       expect(failed).toMatchObject({ status: 'failed', sha256: null });
       expect(failed.error).toContain('HTTP 400');

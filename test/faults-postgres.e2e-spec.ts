@@ -4,11 +4,10 @@ import { redisConnection } from '../src/platform/queue/redis-connection';
 import { pngBytes, sha256 } from './support/attachment-files';
 import { createConversation } from './support/factories';
 import {
-  fixture,
   INBOUND_ENV,
   postWhatsapp,
   uniqueWaId,
-  uniqueWamid,
+  whatsappImage,
   whatsappText,
 } from './support/inbound-webhooks';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
@@ -321,20 +320,6 @@ describe('Postgres goes away (a private cluster the test stops and starts)', () 
   }, 30_000);
 
   describe('inbound media', () => {
-    function whatsappImage(from: string, mediaId: string, png: Buffer) {
-      const payload = fixture('whatsapp/text-message.json');
-      const value = payload.entry[0].changes[0].value;
-      value.contacts[0] = { profile: { name: 'Kerry' }, wa_id: from };
-      value.messages[0] = {
-        from,
-        id: uniqueWamid(),
-        timestamp: String(Math.floor(Date.now() / 1000)),
-        type: 'image',
-        image: { id: mediaId, mime_type: 'image/png', sha256: sha256(png) },
-      };
-      return payload;
-    }
-
     /** Posts a customer's image; returns its attachment id (pending until the worker fetches it). */
     async function receiveImage(png: Buffer): Promise<string> {
       const mediaId = stack.whatsapp.addMedia({ bytes: png, mimeType: 'image/png' });

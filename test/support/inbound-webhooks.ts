@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { getExpectedTwilioSignature } from 'twilio/lib/webhooks/webhooks';
 import { ApiHarness, ApiResponse, startApi } from './api-harness';
+import { sha256 } from './attachment-files';
 import { closeDb, sql } from './db';
 import { testEnv } from './test-env';
 
@@ -64,6 +65,21 @@ export function whatsappText(fields: { from: string; id?: string; body?: string;
     id: fields.id ?? uniqueWamid(),
     text: { body: fields.body ?? 'Hello World' },
   });
+  return payload;
+}
+
+/** A WhatsApp image message (the media id the Graph API stand-in serves `png` under). */
+export function whatsappImage(from: string, mediaId: string, png: Buffer, caption?: string) {
+  const payload = fixture('whatsapp/text-message.json');
+  const value = payload.entry[0].changes[0].value;
+  value.contacts[0] = { profile: { name: 'Kerry' }, wa_id: from };
+  value.messages[0] = {
+    from,
+    id: uniqueWamid(),
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    type: 'image',
+    image: { id: mediaId, mime_type: 'image/png', sha256: sha256(png), caption },
+  };
   return payload;
 }
 
