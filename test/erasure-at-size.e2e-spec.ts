@@ -1,6 +1,9 @@
 import { Client } from 'pg';
 import { messageKey, subjectKey } from '../src/modules/customer/subject-keys';
-import { FIND_INBOUND_EVENTS } from '../src/modules/lifecycle/customer-erasure.sql';
+import {
+  FIND_INBOUND_EVENTS,
+  FIND_UNKEYED_INBOUND_EVENTS,
+} from '../src/modules/lifecycle/customer-erasure.sql';
 import { closeDb, sql } from './support/db';
 import {
   postWhatsapp,
@@ -100,6 +103,48 @@ describe('Erasure at size (real API, Postgres)', () => {
     expect(left.n).toBe(UNRELATED);
   });
 
+  it('finds raw webhooks kept before keys existed, page after page of them', async () => {
+    const digits = uniqueWaId();
+    expect((await postWhatsapp(api, whatsappText({ from: digits, body: 'hello' }))).status).toBe(
+      200,
+    );
+    const [customer] = await sql<{ id: string }>('SELECT id FROM customers WHERE phone = $1', [
+      `+${digits}`,
+    ]);
+    // Three of theirs without keys, as an older release kept them, around two runs of 22 000
+    // unkeyed webhooks of others: more than one page of 20 000 between each two of theirs.
+    const theirs = (n: number) =>
+      sql(
+        `INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload,
+                                     status, attempts, created_at, processed_at)
+         VALUES (webhook_uuid_v7(), 'whatsapp', '${SEED}-old-theirs-${n}', 'application/json',
+                 '{}', '{"from":"${digits}","id":"wamid.old${n}"}', 'processed', 1, now(), now())`,
+      );
+    const others = () =>
+      sql(`
+        INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload,
+                                    status, attempts, created_at, processed_at)
+        SELECT webhook_uuid_v7(), 'whatsapp', '${SEED}-old-' || n, 'application/json', '{}',
+               '{"from":"' || (16660000000 + n) || '"}', 'processed', 1, now(), now()
+          FROM generate_series(1, 22000) AS n`);
+    await theirs(1);
+    await others();
+    await theirs(2);
+    await others();
+    await theirs(3);
+
+    const response = await api.request('DELETE', `/api/customers/${customer.id}`);
+
+    expect(response.status).toBe(200);
+    expect(response.body.erased.inbound_events).toBe(4);
+    const [left] = await sql<{ theirs: number; others: number }>(
+      `SELECT count(*) FILTER (WHERE event_key LIKE '${SEED}-old-theirs-%')::int AS theirs,
+              count(*) FILTER (WHERE event_key NOT LIKE '${SEED}-old-theirs-%')::int AS others
+         FROM inbound_events WHERE event_key LIKE '${SEED}-old-%'`,
+    );
+    expect(left).toEqual({ theirs: 0, others: 44_000 });
+  });
+
   it('reads inbound_events through its indexes only', async () => {
     const client = new Client({ connectionString: TEST_DATABASE_URL });
     await client.connect();
@@ -107,11 +152,16 @@ describe('Erasure at size (real API, Postgres)', () => {
       await client.query('SET plan_cache_mode = force_generic_plan');
       await client.query(`PREPARE find_inbound AS ${FIND_INBOUND_EVENTS}`);
       const key = messageKey('whatsapp', 'wamid.x');
-      const { rows } = await client.query(
-        `EXPLAIN (FORMAT JSON) EXECUTE find_inbound(ARRAY['wamid.x'], ARRAY['+15550000000'],
-           '00000000-0000-0000-0000-000000000000', ARRAY[]::text[], ARRAY['${key}'])`,
+      const keyed = await client.query(
+        `EXPLAIN (FORMAT JSON) EXECUTE find_inbound(ARRAY['${key}'], ARRAY[]::text[])`,
       );
-      expect(seqScansOf(rows[0]['QUERY PLAN'][0].Plan, 'inbound_events')).toBe(0);
+      expect(seqScansOf(keyed.rows[0]['QUERY PLAN'][0].Plan, 'inbound_events')).toBe(0);
+      await client.query(`PREPARE find_unkeyed AS ${FIND_UNKEYED_INBOUND_EVENTS}`);
+      const unkeyed = await client.query(
+        `EXPLAIN (FORMAT JSON) EXECUTE find_unkeyed('00000000-0000-0000-0000-000000000000',
+           ARRAY['wamid.x'], ARRAY['+15550000000'], 20000)`,
+      );
+      expect(seqScansOf(unkeyed.rows[0]['QUERY PLAN'][0].Plan, 'inbound_events')).toBe(0);
     } finally {
       await client.end();
     }

@@ -13,6 +13,7 @@ import {
   DELETE_INBOUND_EVENTS,
   FIND_EVENTS,
   FIND_INBOUND_EVENTS,
+  FIND_UNKEYED_INBOUND_EVENTS,
   KEEP_ERASED_SENDS,
   LOCK_CONVERSATIONS,
   LOCK_CUSTOMER,
@@ -27,6 +28,8 @@ const PENDING_STATUSES = new Set(['queued', 'sending', 'retrying']);
 const MIN_NEEDLE_LENGTH = 6;
 /** A webhook kept as failed and replayed later is older than the message it made. */
 const RAW_EVENT_LEAD_MS = 7 * 24 * 3_600_000;
+/** Raw webhooks without keys read per statement: well under a second of text search each. */
+const UNKEYED_PAGE = 20_000;
 
 interface LockedCustomer {
   id: string;
@@ -149,16 +152,42 @@ export class CustomerErasureService {
           : [],
       ),
     ];
-    const found = (await manager.query(FIND_INBOUND_EVENTS, [
-      providerIds,
-      identities,
-      idFloorAt(new Date(firstTrace - RAW_EVENT_LEAD_MS)),
-      removed.receipt_sources,
-      keys,
-    ])) as { id: string }[];
-    if (found.length === 0) return 0;
-    const [row] = await manager.query(DELETE_INBOUND_EVENTS, [found.map((event) => event.id)]);
+    const keyed = (await manager.query(FIND_INBOUND_EVENTS, [keys, removed.receipt_sources])) as {
+      id: string;
+    }[];
+    const found = new Set([
+      ...keyed.map((event) => event.id),
+      ...(await this.findUnkeyedInboundEvents(
+        manager,
+        idFloorAt(new Date(firstTrace - RAW_EVENT_LEAD_MS)),
+        providerIds,
+        identities,
+      )),
+    ]);
+    if (found.size === 0) return 0;
+    const [row] = await manager.query(DELETE_INBOUND_EVENTS, [[...found]]);
     return row.removed as number;
+  }
+
+  /** The raw webhooks without keys since `after` that mention the customer, page by page. */
+  private async findUnkeyedInboundEvents(
+    manager: EntityManager,
+    after: string,
+    providerIds: string[],
+    identities: string[],
+  ): Promise<string[]> {
+    const found: string[] = [];
+    for (let cursor: string | undefined = after; cursor;) {
+      const rows = (await manager.query(FIND_UNKEYED_INBOUND_EVENTS, [
+        cursor,
+        providerIds,
+        identities,
+        UNKEYED_PAGE,
+      ])) as { id: string; matched: boolean; last: boolean }[];
+      found.push(...rows.filter((row) => row.matched).map((row) => row.id));
+      cursor = rows.find((row) => row.last)?.id;
+    }
+    return found;
   }
 
   /**

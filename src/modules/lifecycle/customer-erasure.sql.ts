@@ -16,30 +16,42 @@ export const LOCK_MESSAGES = `
      FOR UPDATE`;
 
 /**
- * Raw webhooks about the customer. Keyed ones through the GIN index on subject_keys ($5: the
- * digests of their identities and their messages' provider ids, see subject-keys.ts), one probe
- * per key (an overlap with the whole array is estimated to match every row and read them all),
- * which also
- * finds a provider's retries and failed deliveries that no stored row points to. Events without
- * keys (kept before keys existed, or not fully readable) have only their text: those since $3
- * (a partial index holds only them) are read for their messages' provider ids ($1) or their
- * identity ($2: E.164 phone, the same digits without "+" as WhatsApp writes them, lower-case
- * email, external id). Plus the sources of the receipts removed with their messages ($4).
+ * Raw webhooks about the customer, through the GIN index on subject_keys ($1: the digests of
+ * their identities and their messages' provider ids, see subject-keys.ts), one probe per key (an
+ * overlap with the whole array is estimated to match every row and read them all). This also
+ * finds a provider's retries and failed deliveries that no stored row points to. Plus the
+ * sources of the receipts removed with their messages ($2).
  */
 export const FIND_INBOUND_EVENTS = `
   SELECT event.id
-    FROM unnest($5::text[]) AS key
+    FROM unnest($1::text[]) AS key
     JOIN inbound_events event ON event.subject_keys @> ARRAY[key]
    UNION
-  SELECT event.id
-    FROM inbound_events event, LATERAL (SELECT lower(event.payload) AS text) AS folded
-   WHERE event.subject_keys IS NULL AND event.id >= $3::uuid
-     AND (EXISTS (SELECT 1 FROM unnest($1::text[]) AS needle
-                   WHERE strpos(event.payload, needle) > 0 OR strpos(event.headers::text, needle) > 0)
-          OR EXISTS (SELECT 1 FROM unnest($2::text[]) AS needle
-                      WHERE strpos(folded.text, needle) > 0))
-   UNION
-  SELECT split_part(source, ':', 1)::uuid FROM unnest($4::text[]) AS source`;
+  SELECT split_part(source, ':', 1)::uuid FROM unnest($2::text[]) AS source`;
+
+/**
+ * Raw webhooks without keys (kept before keys existed, or not fully readable) have only their
+ * text: one page of them after $1 (ids in order, through a partial index that holds only them),
+ * of at most $4, read for the messages' provider ids ($2) or the customer's identity ($3: E.164
+ * phone, the same digits without "+" as WhatsApp writes them, lower-case email, external id).
+ * Answers the matches and the page's last row (\`last\`), where the next page starts. Pages keep
+ * each statement far from the statement timeout however many such rows a database still holds.
+ */
+export const FIND_UNKEYED_INBOUND_EVENTS = `
+  WITH page AS MATERIALIZED (
+    SELECT id, payload, headers FROM inbound_events
+     WHERE subject_keys IS NULL AND id > $1::uuid
+     ORDER BY id LIMIT $4
+  )
+  SELECT id, matched, last FROM (
+    SELECT id,
+           EXISTS (SELECT 1 FROM unnest($2::text[]) AS needle
+                    WHERE strpos(payload, needle) > 0 OR strpos(headers::text, needle) > 0)
+           OR EXISTS (SELECT 1 FROM unnest($3::text[]) AS needle
+                       WHERE strpos(lower(payload), needle) > 0) AS matched,
+           row_number() OVER (ORDER BY id DESC) = 1 AS last
+      FROM page) AS read
+   WHERE matched OR last`;
 
 /**
  * Tombstones of their sent messages' provider ids ($1 channels, $2 ids), beside the inbound ones
