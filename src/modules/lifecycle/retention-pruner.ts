@@ -35,7 +35,7 @@ interface PruneTarget {
 
 /**
  * Keeps the database bounded: every RETENTION_PRUNE_INTERVAL_MS it removes what is older than its
- * retention, kind by kind, in small batches. After each batch it rests as long as the batch took,
+ * retention, in small batches, one of each kind in turn. After each batch it rests as long as the batch took,
  * so pruning never holds more than half of what one connection can do and requests keep their
  * latency while a large backlog (a first run, a lowered retention) is worked off.
  */
@@ -108,21 +108,37 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
     await this.running;
   }
 
-  /** One pass over every kind; returns the rows removed per kind. */
+  /**
+   * One pass over every kind, a batch of each in turn until each is done, so that a large
+   * backlog of one kind (the events of a year when retention is first turned on) never holds
+   * back the others; returns the rows removed per kind. One cutoff per kind and pass: rows that
+   * expire meanwhile wait for the next pass.
+   */
   async pruneAll(): Promise<Record<string, number>> {
     const removed: Record<string, number> = {};
-    for (const target of this.targets) {
-      if (this.stopped) break;
-      if (target.retentionMs === null) continue;
-      try {
-        const count = await this.pruneTarget(target, target.retentionMs);
-        if (count > 0) removed[target.name] = count;
-      } catch (error) {
-        this.logger.warn(
-          { kind: target.name, reason: (error as Error).message },
-          'retention pruning failed; will try again next round',
-        );
+    let due = this.targets.flatMap((target) =>
+      target.retentionMs === null
+        ? []
+        : [{ target, cutoff: new Date(Date.now() - target.retentionMs) }],
+    );
+    while (due.length > 0 && !this.stopped) {
+      const unfinished: typeof due = [];
+      for (const { target, cutoff } of due) {
+        if (this.stopped) break;
+        const started = Date.now();
+        try {
+          const count = await target.pruneBatch(cutoff, PRUNE_BATCH);
+          if (count > 0) removed[target.name] = (removed[target.name] ?? 0) + count;
+          if (count >= PRUNE_BATCH) unfinished.push({ target, cutoff });
+        } catch (error) {
+          this.logger.warn(
+            { kind: target.name, reason: (error as Error).message },
+            'retention pruning failed; will try again next round',
+          );
+        }
+        await sleep(Date.now() - started);
       }
+      due = unfinished;
     }
     if (Object.keys(removed).length > 0) this.logger.log({ removed }, 'retention pruned');
     return removed;
@@ -135,20 +151,6 @@ export class RetentionPruner implements OnApplicationBootstrap, OnApplicationShu
         .then(() => undefined)
         .finally(() => this.schedule());
     }, this.config.retention.pruneIntervalMs);
-  }
-
-  private async pruneTarget(target: PruneTarget, retentionMs: number): Promise<number> {
-    // One cutoff per round: rows that expire meanwhile wait for the next one.
-    const cutoff = new Date(Date.now() - retentionMs);
-    let total = 0;
-    while (!this.stopped) {
-      const started = Date.now();
-      const count = await target.pruneBatch(cutoff, PRUNE_BATCH);
-      total += count;
-      if (count < PRUNE_BATCH) break;
-      await sleep(Date.now() - started);
-    }
-    return total;
   }
 
   private async pruned(sql: string, values: unknown[]): Promise<number> {
