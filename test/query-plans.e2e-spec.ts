@@ -4,6 +4,8 @@ import { PRUNE_EVENTS, PRUNE_WEBHOOK_DELIVERIES } from '../src/modules/lifecycle
 import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
 import { DeliveryLedger } from '../src/modules/messaging/delivery-ledger';
 import { HAS_HELD_RECEIPTS } from '../src/modules/messaging/receipt-held.sql';
+import { LOCK_RECEIPT_TARGETS } from '../src/modules/messaging/receipt-targets.sql';
+import { FIND_ERASED_PROVIDER_IDS } from '../src/modules/inbound/store-inbound.sql';
 import type { ReceiptService } from '../src/modules/messaging/receipt.service';
 import { idFloorAt } from '../src/platform/database/new-id';
 import { TEST_DATABASE_URL } from './support/test-env';
@@ -170,6 +172,34 @@ describe('Query plans of the per-message statements', () => {
       'Index Scan using message_receipts_message_idx',
       'Index Scan using message_receipts_orphan_idx',
     ]);
+  });
+
+  it('a webhook locks the messages its receipts are about by primary key and provider id', async () => {
+    const scans = scansOf(await genericPlan(LOCK_RECEIPT_TARGETS), 'messages');
+    expect(scans).toContain('Index Scan using messages_provider_message_id_key');
+    expect(scans.filter((scan) => !scan.startsWith('Index'))).toEqual([]);
+  });
+
+  it('asking whether a webhook repeats an erased message probes the kept keys by index', async () => {
+    await client.query(`
+      INSERT INTO inbound_message_keys (channel, provider_message_digest, received_at)
+      SELECT 'web', sha256(convert_to('${SEEDED} ' || n, 'UTF8')), now()
+        FROM generate_series(1, 20000) AS n`);
+    try {
+      await client.query('ANALYZE inbound_message_keys');
+      const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${FIND_ERASED_PROVIDER_IDS}`, [
+        ['web', 'whatsapp'],
+        [`${SEEDED} 1`, 'wamid.never-seen'],
+      ]);
+      expect(scansOf(rows[0]['QUERY PLAN'][0].Plan, 'inbound_message_keys')).toEqual([
+        expect.stringMatching(/^Index (Only )?Scan using inbound_message_keys_pkey$/),
+      ]);
+    } finally {
+      await client.query(
+        `DELETE FROM inbound_message_keys WHERE provider_message_digest = ANY (ARRAY(
+           SELECT sha256(convert_to('${SEEDED} ' || n, 'UTF8')) FROM generate_series(1, 20000) n))`,
+      );
+    }
   });
 
   it('accepting a message finds its conversation by primary key and the reply window by index', async () => {

@@ -41,6 +41,11 @@ CREATE OR REPLACE FUNCTION bench_uuid7(at timestamptz, key text) RETURNS uuid
   SELECT (lpad(to_hex((extract(epoch FROM at) * 1000)::bigint), 12, '0') || '7'
           || substr(md5(key), 1, 3) || '8' || substr(md5(key), 4, 15))::uuid $$;
 
+-- A raw webhook's subject key, as intake writes it (src/modules/customer/subject-keys.ts).
+CREATE OR REPLACE FUNCTION bench_subject_key(kind text, value text) RETURNS text
+  IMMUTABLE LANGUAGE sql AS $$
+  SELECT left(encode(sha256(convert_to(kind || ':' || value, 'UTF8')), 'hex'), 32) $$;
+
 CREATE OR REPLACE FUNCTION bench_phone(j bigint) RETURNS text
   IMMUTABLE LANGUAGE sql AS $$ SELECT '+4477' || lpad(j::text, 8, '0') $$;
 
@@ -185,7 +190,7 @@ export async function seedScale(factor: number, log: (text: string) => void): Pr
     'inbound_events',
     R,
     `INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload, status,
-                                 error, attempts, created_at, processed_at)
+                                 error, attempts, created_at, processed_at, subject_keys)
      SELECT bench_uuid7(m.at, 'raw' || i), m.channel, m.provider_message_id,
             CASE m.channel WHEN 'sms' THEN 'application/x-www-form-urlencoded'
                            ELSE 'application/json' END,
@@ -213,7 +218,9 @@ export async function seedScale(factor: number, log: (text: string) => void): Pr
             END,
             CASE WHEN i % 1000 = 0 THEN 'failed' ELSE 'processed' END,
             CASE WHEN i % 1000 = 0 THEN 'could not store the message: deadlock detected' END,
-            CASE WHEN i % 1000 = 0 THEN 8 ELSE 1 END, m.at, m.at + interval '30 milliseconds'
+            CASE WHEN i % 1000 = 0 THEN 8 ELSE 1 END, m.at, m.at + interval '30 milliseconds',
+            ARRAY[bench_subject_key('phone', m.phone),
+                  bench_subject_key('message:' || m.channel, m.provider_message_id)]
        FROM generate_series($2::bigint, $3::bigint) AS i,
             LATERAL bench_message(2 * i - 1, ${M}, ${V}, ${C}, $1) AS m
       WHERE m.provider_message_id IS NOT NULL`,
@@ -340,14 +347,16 @@ async function seedErasureCustomer(base: Date): Promise<void> {
         WHERE direction = 'outbound'),
      raw AS (
        INSERT INTO inbound_events (id, provider, event_key, content_type, payload, status,
-                                   attempts, created_at, processed_at)
+                                   attempts, created_at, processed_at, subject_keys)
        SELECT bench_uuid7(created_at, 'erasure raw' || provider_message_id), 'whatsapp',
               provider_message_id, 'application/json',
               '{"object":"whatsapp_business_account","entry":[{"changes":[{"field":"messages",'
                 || '"value":{"contacts":[{"profile":{"name":"Erin Erasure"},"wa_id":"447900000001"}],'
                 || '"messages":[{"from":"447900000001","id":"' || provider_message_id
                 || '","type":"text","text":{"body":"About order #48213"}}]}}]}]}',
-              'processed', 1, created_at, created_at
+              'processed', 1, created_at, created_at,
+              ARRAY[bench_subject_key('phone', '+447900000001'),
+                    bench_subject_key('message:whatsapp', provider_message_id)]
          FROM message WHERE direction = 'inbound')
      INSERT INTO events (type, conversation_id, data, created_at)
      SELECT 'message.created', conversation_id,

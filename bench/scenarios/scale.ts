@@ -230,6 +230,9 @@ async function measureAt(factor: number, standIn: StandIn): Promise<ScalePoint> 
   await seedScale(factor, log);
   await analyze();
   const seedSeconds = (performance.now() - seedStarted) / 1000;
+  // Gigabytes just written are still dirty in shared buffers: without this the first
+  // measurements pay for the seeding's writes (a checkpoint spread over the next minutes).
+  await db().query('CHECKPOINT');
   const rows = await countRows();
   const { rows: size } = await db().query<{ bytes: string }>(
     `SELECT pg_database_size(current_database()) AS bytes`,
