@@ -120,17 +120,17 @@ describe('Erasure at size (real API, Postgres)', () => {
          VALUES (webhook_uuid_v7(), 'whatsapp', '${SEED}-old-theirs-${n}', 'application/json',
                  '{}', '{"from":"${digits}","id":"wamid.old${n}"}', 'processed', 1, now(), now())`,
       );
-    const others = () =>
+    const others = (run: number) =>
       sql(`
         INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload,
                                     status, attempts, created_at, processed_at)
-        SELECT webhook_uuid_v7(), 'whatsapp', '${SEED}-old-' || n, 'application/json', '{}',
+        SELECT webhook_uuid_v7(), 'whatsapp', '${SEED}-old-${run}-' || n, 'application/json', '{}',
                '{"from":"' || (16660000000 + n) || '"}', 'processed', 1, now(), now()
           FROM generate_series(1, 22000) AS n`);
     await theirs(1);
-    await others();
+    await others(1);
     await theirs(2);
-    await others();
+    await others(2);
     await theirs(3);
 
     const response = await api.request('DELETE', `/api/customers/${customer.id}`);
