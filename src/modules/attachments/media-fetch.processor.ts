@@ -6,7 +6,7 @@ import { DatabaseOutage } from '../../platform/database/database-outage';
 import { databaseFault } from '../../platform/database/database-unavailable';
 import { FetchMediaJob, MEDIA_FETCH_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
-import { retryDelayMs } from '../delivery/retry-policy';
+import { retryBackoff } from '../delivery/retry-policy';
 import { SendError } from '../delivery/senders/send-error';
 import { AttachmentService, fetchJob, MEDIA_FETCH_BACKOFF } from './attachment.service';
 import { MediaDownloader } from './media-downloader';
@@ -49,14 +49,7 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
         lockDuration: outbound.lockDurationMs,
         stalledInterval: outbound.lockDurationMs,
         settings: {
-          backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-            type === MEDIA_FETCH_BACKOFF
-              ? retryDelayMs(
-                  outbound.retryDelaysMs,
-                  attemptsMade,
-                  error instanceof SendError ? error.retryAfterMs : undefined,
-                )
-              : 0,
+          backoffStrategy: retryBackoff(MEDIA_FETCH_BACKOFF, outbound.retryDelaysMs),
         },
       },
     );

@@ -11,8 +11,7 @@ import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
 import { DeliveryOutcome, DeliveryService } from './delivery.service';
 import type { OutboundJob } from './outbound-job';
-import { MAX_THROTTLED_TRIES, retryDelayMs } from './retry-policy';
-import { SendError } from './senders/send-error';
+import { MAX_THROTTLED_TRIES, retryBackoff } from './retry-policy';
 
 /**
  * One BullMQ worker per channel queue, so that each channel has its own rate limit (BullMQ's
@@ -63,14 +62,7 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         limiter: { max: outbound.rateLimitPerSecond[channel], duration: 1000 },
         ...stallSettings(outbound.lockDurationMs),
         settings: {
-          backoffStrategy: (attemptsMade: number, type?: string, error?: Error) =>
-            type === OUTBOUND_BACKOFF
-              ? retryDelayMs(
-                  outbound.retryDelaysMs,
-                  attemptsMade,
-                  error instanceof SendError ? error.retryAfterMs : undefined,
-                )
-              : 0,
+          backoffStrategy: retryBackoff(OUTBOUND_BACKOFF, outbound.retryDelaysMs),
         },
       },
     );
