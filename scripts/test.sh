@@ -7,6 +7,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npx nest build
+# The layering (shared ← platform ← providers ← modules ← app) before any test: see .dependency-cruiser.cjs.
+npm run --silent lint:layers
 npx jest --selectProjects unit
 # No --forceExit: every test file closes what it opened, and a process a failed file left running
 # is stopped after it (test/support/stop-leftover-processes.ts), so Jest exits by itself.

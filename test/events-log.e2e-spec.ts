@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
+import { ENTITIES } from '../src/app/entities';
 import { dataSourceOptions } from '../src/platform/database/data-source-options';
 import { EventLog } from '../src/modules/events/event-log';
 import { EventRecord } from '../src/modules/events/event-record.entity';
@@ -135,7 +136,10 @@ describe('Event log (GET /api/events)', () => {
   it('holds the log back only for transactions that write to it, never for others', async () => {
     // Two transactions left open on their own connections: one changed a customer, one appended
     // to the log. Events are published only once every append before them has ended.
-    const elsewhere = new DataSource(dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }));
+    const elsewhere = new DataSource({
+      ...dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }),
+      entities: ENTITIES,
+    });
     await elsewhere.initialize();
     const unrelated = elsewhere.createQueryRunner();
     const appender = elsewhere.createQueryRunner();
@@ -181,7 +185,7 @@ describe('Event log (GET /api/events)', () => {
     // Appends straight through EventLog in transactions that sleep before committing, so seq
     // order and commit order disagree; a rolled-back one must leave no trace.
     const dataSource = new DataSource({
-      ...dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }),
+      ...{ ...dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }), entities: ENTITIES },
       extra: { max: 24 },
     });
     await dataSource.initialize();

@@ -29,6 +29,7 @@ import { webhookDeliveryStore } from '../src/modules/webhooks/webhook-delivery.s
 import { WebhookEndpoint } from '../src/modules/webhooks/webhook-endpoint.entity';
 import { WebhookEndpointService } from '../src/modules/webhooks/webhook-endpoint.service';
 import type { AppConfig } from '../src/platform/config/app-config';
+import { ENTITIES } from '../src/app/entities';
 import { dataSourceOptions } from '../src/platform/database/data-source-options';
 import type { FetchMediaJob } from '../src/platform/queue/queue-names';
 
@@ -303,7 +304,10 @@ interface RecordingDataSource {
 async function recordingDataSource(
   answer: (text: string) => unknown[] | undefined,
 ): Promise<RecordingDataSource> {
-  const dataSource = new DataSource(dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }));
+  const dataSource = new DataSource({
+    ...dataSourceOptions({ databaseUrl: TEST_DATABASE_URL }),
+    entities: ENTITIES,
+  });
   await dataSource.initialize();
   const statements: RecordedStatement[] = [];
   let step = '';

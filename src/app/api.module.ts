@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../platform/config/app-config';
 import { ConfigModule } from '../platform/config/config.module';
+import { ENTITIES } from './entities';
 import { dataSourceOptions } from '../platform/database/data-source-options';
 import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { HealthModule } from '../platform/health/health.module';
@@ -29,7 +30,7 @@ export class ApiModule {
         ConfigModule.forRoot(config),
         loggingModule(config, 'api'),
         MetricsModule.forProcess('api'),
-        TypeOrmModule.forRoot(dataSourceOptions(config)),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config), entities: ENTITIES }),
         CustomerModule,
         ConversationModule,
         MessagingModule,

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { AppConfig } from '../platform/config/app-config';
 import { ConfigModule } from '../platform/config/config.module';
+import { ENTITIES } from './entities';
 import { dataSourceOptions } from '../platform/database/data-source-options';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
@@ -24,7 +25,7 @@ export class WorkerModule {
         ConfigModule.forRoot(config),
         loggingModule(config, 'worker'),
         MetricsModule.forProcess('worker'),
-        TypeOrmModule.forRoot(dataSourceOptions(config)),
+        TypeOrmModule.forRoot({ ...dataSourceOptions(config), entities: ENTITIES }),
         DeliveryModule,
         RetentionModule,
         WebhookDispatchModule,

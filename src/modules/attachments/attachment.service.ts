@@ -14,12 +14,12 @@ import {
   FetchMediaJob,
   MEDIA_FETCH_QUEUE,
 } from '../../platform/queue/queue-names';
-import type { Channel } from '../conversation/channel';
-import type { LinkedDataStore, Removal } from '../lifecycle/linked-data-stores';
+import type { Channel } from '../../shared/channel';
+import type { LinkedDataStore, Removal } from '../../shared/linked-data-store';
 import { Attachment } from './attachment.entity';
 import { checkChannelLimits } from './channel-limits';
 import { AttachmentResponse, mapAttachment } from './dto/attachment.dto';
-import type { InboundAttachmentSource } from './inbound-attachment';
+import type { InboundAttachmentSource } from '../../providers/inbound-attachment';
 import { MediaUrlSigner } from './media-url-signer';
 import { AttachmentBlobs, UNNAMED_BYTES_GRACE_MS } from './storage/attachment-blobs';
 import {
@@ -28,17 +28,7 @@ import {
   type SpooledFile,
 } from './storage/attachment-storage';
 import { spoolToFile } from './storage/file-spool';
-
-/** A stored file handed to a channel sender: its facts, its bytes on demand and a signed link. */
-export interface OutboundAttachment {
-  id: string;
-  contentType: string;
-  filename: string | null;
-  size: number;
-  sha256: string;
-  open(): Promise<Readable>;
-  signedUrl(): { url: string; expiresAt: Date };
-}
+import { OutboundAttachment } from '../../providers/outbound-client';
 
 /** An inbound message's files, by the id its row was stored under. */
 export interface InboundAttachmentLinks {

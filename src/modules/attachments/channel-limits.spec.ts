@@ -1,5 +1,6 @@
 import { DomainError } from '../../platform/errors/domain-error';
-import { checkChannelLimits, whatsappMediaType } from './channel-limits';
+import { whatsappMediaType } from '../../providers/whatsapp-cloud/whatsapp-media-limits';
+import { checkChannelLimits } from './channel-limits';
 
 const MB = 1024 * 1024;
 

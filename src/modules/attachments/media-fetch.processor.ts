@@ -6,10 +6,10 @@ import { DatabaseOutage } from '../../platform/database/database-outage';
 import { databaseFault } from '../../platform/database/database-unavailable';
 import { FetchMediaJob, MEDIA_FETCH_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
-import { retryBackoff } from '../delivery/retry-policy';
-import { SendError } from '../delivery/senders/send-error';
+import { SendError } from '../../shared/send-error';
 import { AttachmentService, fetchJob, MEDIA_FETCH_BACKOFF } from './attachment.service';
 import { MediaDownloader } from './media-downloader';
+import { retryBackoff } from '../../platform/queue/retry-backoff';
 
 const SWEEP_BATCH = 500;
 const FETCH_CONCURRENCY = 5;

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
-import type { Channel } from './channel';
+import type { Channel } from '../../shared/channel';
 
 export type ConversationStatus = 'open' | 'closed';
 

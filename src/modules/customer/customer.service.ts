@@ -15,16 +15,8 @@ import {
   mapCustomer,
   UpdateCustomerDto,
 } from './dto/customer.dto';
-import { normalizePhone } from './phone-number';
-
-/** Who sent an inbound message: one identity (E.164 phone, lower-case email or external id). */
-export interface InboundSender {
-  key: 'phone' | 'email' | 'externalId';
-  value: string;
-  name?: string;
-  /** A second address worth keeping on a new customer (the web channel's optional email). */
-  email?: string;
-}
+import { normalizeEmail } from '../../shared/email-address';
+import { normalizePhone } from '../../shared/phone-number';
 
 @Injectable()
 export class CustomerService {
@@ -94,8 +86,4 @@ export class CustomerService {
     }
     return e164;
   }
-}
-
-export function normalizeEmail(email: string): string {
-  return email.trim().toLowerCase();
 }

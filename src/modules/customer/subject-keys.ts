@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { InboundSender } from './customer.service';
+import { InboundCustomer } from '../../providers/inbound-batch';
 
 /**
  * What a raw webhook is about, as short digests kept beside it (inbound_events.subject_keys, GIN
@@ -8,7 +8,7 @@ import type { InboundSender } from './customer.service';
  * Digests, not values: the keys are the same length whatever they name and repeat no address.
  */
 export function subjectKey(
-  kind: InboundSender['key'] | `message:${string}`,
+  kind: InboundCustomer['key'] | `message:${string}`,
   value: string,
 ): string {
   return createHash('sha256').update(`${kind}:${value}`).digest('hex').slice(0, 32);

@@ -7,8 +7,8 @@ import { MessagingModule } from '../messaging/messaging.module';
 import { DeliveryService } from './delivery.service';
 import { OutboundProcessor } from './outbound.processor';
 import { OutboxSweeper } from './outbox-sweeper';
-import { channelSendersProvider } from './senders/channel-senders.provider';
-import { mailerOptions } from './senders/mail-transport';
+import { outboundClientsProvider } from './outbound-clients.provider';
+import { mailerOptions } from '../../providers/smtp/mail-transport';
 
 /** Worker only: consumes the outbound queues and sends through one sender per channel. */
 @Module({
@@ -18,7 +18,7 @@ import { mailerOptions } from './senders/mail-transport';
     MailerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: mailerOptions }),
   ],
   providers: [
-    channelSendersProvider,
+    outboundClientsProvider,
     DatabaseOutage,
     DeliveryService,
     OutboundProcessor,

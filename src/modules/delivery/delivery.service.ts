@@ -3,12 +3,13 @@ import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
 import { AttachmentService } from '../attachments/attachment.service';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
-import { DEFAULT_THROTTLE_PAUSE_MS, retryDelayMs } from './retry-policy';
-import { CHANNEL_SENDERS, ChannelSender, SendResult } from './senders/channel-sender';
-import { SendError } from './senders/send-error';
+import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
+import { OUTBOUND_CLIENTS, OutboundClient, SendResult } from '../../providers/outbound-client';
+import { SendError } from '../../shared/send-error';
+import { retryDelayMs } from '../../platform/queue/retry-backoff';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
 export type DeliveryOutcome =
@@ -42,20 +43,20 @@ const MISSING_RECIPIENT: Record<Channel, string> = {
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
-  private readonly senders: Map<Channel, ChannelSender>;
+  private readonly clients: Map<Channel, OutboundClient>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(CHANNEL_SENDERS) senders: ChannelSender[],
+    @Inject(OUTBOUND_CLIENTS) clients: OutboundClient[],
     private readonly ledger: DeliveryLedger,
     private readonly metrics: AppMetrics,
     private readonly attachments: AttachmentService,
   ) {
-    this.senders = new Map(senders.map((sender) => [sender.channel, sender]));
+    this.clients = new Map(clients.map((client) => [client.channel, client]));
   }
 
   isConfigured(channel: Channel): boolean {
-    return this.senders.has(channel);
+    return this.clients.has(channel);
   }
 
   /**
@@ -147,15 +148,15 @@ export class DeliveryService {
   }
 
   private async send(message: ClaimedMessage) {
-    const sender = this.senders.get(message.channel);
-    if (!sender) throw SendError.permanent(`channel ${message.channel} is not configured`);
+    const client = this.clients.get(message.channel);
+    if (!client) throw SendError.permanent(`channel ${message.channel} is not configured`);
     if (!message.recipient) {
       throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
     }
     const attachments = message.hasAttachments
       ? await this.attachments.listForSending(message.id)
       : [];
-    return sender.send({ ...message, recipient: message.recipient, attachments });
+    return client.send({ ...message, recipient: message.recipient, attachments });
   }
 
   private async handleFailure(

@@ -1,6 +1,6 @@
 import type { SendMessageJob } from '../../platform/queue/queue-names';
-import type { Channel } from '../conversation/channel';
-import type { SendResult } from './senders/channel-sender';
+import type { Channel } from '../../shared/channel';
+import type { SendResult } from '../../providers/outbound-client';
 
 /**
  * A send the provider accepted whose outcome the database did not take. Kept in the job (JSON,

@@ -7,11 +7,12 @@ import { DatabaseFault, databaseFault } from '../../platform/database/database-u
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
 import { redisConnection } from '../../platform/queue/redis-connection';
 import { stallSettings } from '../../platform/queue/stall-settings';
-import { CHANNELS, Channel } from '../conversation/channel';
+import { CHANNELS, Channel } from '../../shared/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
 import { DeliveryOutcome, DeliveryService } from './delivery.service';
 import type { OutboundJob } from './outbound-job';
-import { MAX_THROTTLED_TRIES, retryBackoff } from './retry-policy';
+import { MAX_THROTTLED_TRIES } from './retry-policy';
+import { retryBackoff } from '../../platform/queue/retry-backoff';
 
 /**
  * One BullMQ worker per channel queue, so that each channel has its own rate limit (BullMQ's

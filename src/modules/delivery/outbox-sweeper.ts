@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { redisConnection } from '../../platform/queue/redis-connection';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { DeliveryLedger, PendingCursor, PendingMessage } from '../messaging/delivery-ledger';
 import type { Priority } from '../messaging/message-status';
 import { OutboundQueue } from '../messaging/outbound.queue';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EventEmitter } from 'node:events';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 
 export interface InboundMessageReceived {
   messageId: string;

@@ -1,12 +1,15 @@
 import { parse as parseForm } from 'node:querystring';
-import type { InboundBatch, ParseContext } from './inbound-batch';
+import type { InboundBatch, ParseContext } from '../../providers/inbound-batch';
 import type { InboundProvider } from './inbound-provider';
-import { parseInboundEmail } from './email/inbound-email.parser';
-import { invalidPayload } from './payload-fields';
-import { parseTwilioInboundSms, parseTwilioStatusCallback } from './sms/twilio-sms.parser';
+import { parseInboundEmail } from '../../providers/sendgrid-inbound/inbound-email.parser';
+import { invalidPayload } from '../../providers/payload-fields';
+import {
+  parseTwilioInboundSms,
+  parseTwilioStatusCallback,
+} from '../../providers/twilio/twilio-sms.parser';
 import { storableBatch } from './storable-batch';
-import { parseWebMessage } from './web/web-message.parser';
-import { parseWhatsappNotification } from './whatsapp/whatsapp-notification.parser';
+import { parseWebMessage } from '../../providers/standard-webhooks/web-message.parser';
+import { parseWhatsappNotification } from '../../providers/whatsapp-cloud/whatsapp-notification.parser';
 
 type InboundParser = (body: unknown, context: ParseContext) => InboundBatch;
 

@@ -11,8 +11,7 @@ import { fetchPage, Page } from '../../platform/http/pagination';
 import { Conversation } from '../conversation/conversation.entity';
 import { ConversationService } from '../conversation/conversation.service';
 import { AttachmentService, InboundAttachmentLinks } from '../attachments/attachment.service';
-import type { Channel } from '../conversation/channel';
-import type { InboundSender } from '../customer/customer.service';
+import type { Channel } from '../../shared/channel';
 import { messageKey, subjectKey } from '../customer/subject-keys';
 import { MessageService } from '../messaging/message.service';
 import { ReceiptService, type ReceiptSubject } from '../messaging/receipt.service';
@@ -21,7 +20,11 @@ import {
   ListInboundEventsQuery,
   mapInboundEvent,
 } from './dto/inbound-event.dto';
-import type { InboundBatch, InboundMessageInput } from './inbound-batch';
+import type {
+  InboundBatch,
+  InboundMessageInput,
+  InboundCustomer,
+} from '../../providers/inbound-batch';
 import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.events';
 import { parseInboundPayload } from './inbound-parsers';
@@ -392,7 +395,7 @@ export class InboundService {
     const threads = await Promise.all(inputs.map((input) => this.findThread(input)));
     const column = <T>(value: (input: InboundMessageInput, index: number) => T) =>
       inputs.map(value);
-    const identity = (key: InboundSender['key']) =>
+    const identity = (key: InboundCustomer['key']) =>
       column((input) => (input.sender.key === key ? input.sender.value : null));
     return [
       column(() => newId()),

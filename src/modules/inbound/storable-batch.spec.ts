@@ -1,4 +1,4 @@
-import type { InboundBatch, InboundMessageInput } from './inbound-batch';
+import type { InboundBatch, InboundMessageInput } from '../../providers/inbound-batch';
 import { storableBatch } from './storable-batch';
 
 const message = (path: string, fields: Partial<InboundMessageInput> = {}): InboundMessageInput => ({

@@ -6,9 +6,13 @@ import {
   toStorableText,
   whyUnstorable,
 } from '../../platform/http/unstorable-value';
-import type { InboundAttachmentSource } from '../attachments/inbound-attachment';
-import type { InboundBatch, InboundMessageInput, InboundReceipt } from './inbound-batch';
-import { invalidPayload } from './payload-fields';
+import type { InboundAttachmentSource } from '../../providers/inbound-attachment';
+import type {
+  InboundBatch,
+  InboundMessageInput,
+  InboundReceipt,
+} from '../../providers/inbound-batch';
+import { invalidPayload } from '../../providers/payload-fields';
 
 /**
  * What of a batch Postgres can store, each message and receipt on its own: one that carries a

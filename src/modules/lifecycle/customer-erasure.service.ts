@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
 import { idFloorAt } from '../../platform/database/new-id';
 import { DomainError } from '../../platform/errors/domain-error';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { identityKeys, messageKey } from '../customer/subject-keys';
 import { EventLog } from '../events/event-log';
 import { OutboundQueue } from '../messaging/outbound.queue';
@@ -20,7 +20,7 @@ import {
   LOCK_MESSAGES,
 } from './customer-erasure.sql';
 import type { ErasedCounts } from './dto/customer-data.dto';
-import { LINKED_DATA_STORES, LinkedDataStore, removeLinked } from './linked-data-stores';
+import { LINKED_DATA_STORES, LinkedDataStore, removeLinked } from '../../shared/linked-data-store';
 import { REMOVE_MESSAGES, RemovedMessages } from './remove-messages.sql';
 
 const PENDING_STATUSES = new Set(['queued', 'sending', 'retrying']);

@@ -7,7 +7,7 @@ import { CustomerDataController } from './customer-data.controller';
 import { CustomerErasureService } from './customer-erasure.service';
 import { CustomerExportService } from './customer-export.service';
 import { webhookDeliveryStore } from '../webhooks/webhook-delivery.store';
-import { LINKED_DATA_STORES } from './linked-data-stores';
+import { LINKED_DATA_STORES } from '../../shared/linked-data-store';
 
 /** API: a customer's export and erasure, across every module's tables. */
 @Module({

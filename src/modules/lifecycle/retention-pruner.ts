@@ -11,7 +11,7 @@ import { DataSource } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { idFloorAt } from '../../platform/database/new-id';
-import { LINKED_DATA_STORES, LinkedDataStore, removeLinked } from './linked-data-stores';
+import { LINKED_DATA_STORES, LinkedDataStore, removeLinked } from '../../shared/linked-data-store';
 import { DEDUP_KEY_DAYS, REMOVE_MESSAGES } from './remove-messages.sql';
 import {
   PRUNE_EVENTS,

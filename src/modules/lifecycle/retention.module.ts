@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { AttachmentService } from '../attachments/attachment.service';
 import { AttachmentsModule } from '../attachments/attachments.module';
 import { webhookDeliveryStore } from '../webhooks/webhook-delivery.store';
-import { LINKED_DATA_STORES } from './linked-data-stores';
+import { LINKED_DATA_STORES } from '../../shared/linked-data-store';
 import { RetentionPruner } from './retention-pruner';
 
 /** Worker only: the retention pruner. */

@@ -1,13 +1,13 @@
 import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { BatchOptions, Batcher } from '../../platform/database/batcher';
 import { PreparedSql, statement } from '../../platform/database/prepared-sql';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { appendEventsSql } from '../events/append-events.sql';
 import { messageJsonSql } from './dto/message-json.sql';
 import type { AttemptOutcome } from './message-attempt.entity';
-import type { MessageTemplate } from './message.entity';
 import type { Priority } from './message-status';
 import { ReceiptService } from './receipt.service';
+import { MessageTemplate } from '../../providers/outbound-client';
 
 /** An outbound message the worker has claimed for one try. */
 export interface ClaimedMessage {

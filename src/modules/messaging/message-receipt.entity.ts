@@ -1,6 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { Channel } from '../conversation/channel';
-import type { ReceiptStatus } from './message-status';
+import type { Channel } from '../../shared/channel';
+import { ReceiptStatus } from '../../shared/receipt-status';
 
 /** A provider's delivery receipt as received, kept whether or not it moved the message. */
 @Entity('message_receipts')

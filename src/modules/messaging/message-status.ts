@@ -1,3 +1,4 @@
+import { ReceiptStatus } from '../../shared/receipt-status';
 export const MESSAGE_STATUSES = [
   'queued',
   'sending',
@@ -32,9 +33,6 @@ const RECEIPT_RANK: Partial<Record<MessageStatus, number>> = {
   delivered: 2,
   read: 3,
 };
-
-export const RECEIPT_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
-export type ReceiptStatus = (typeof RECEIPT_STATUSES)[number];
 
 export function statusAfterReceipt(current: MessageStatus, receipt: ReceiptStatus): MessageStatus {
   const currentRank = RECEIPT_RANK[current];

@@ -1,13 +1,8 @@
 import { Column, CreateDateColumn, Entity, PrimaryColumn, UpdateDateColumn } from 'typeorm';
 import type { JsonObject } from '../../platform/database/json';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import type { Direction, MessageStatus, Priority } from './message-status';
-
-export interface MessageTemplate {
-  name: string;
-  language: string;
-  components?: object[];
-}
+import { MessageTemplate } from '../../providers/outbound-client';
 
 @Entity('messages')
 export class Message {

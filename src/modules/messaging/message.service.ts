@@ -10,7 +10,7 @@ import type { JsonObject } from '../../platform/database/json';
 import { PreparedSql } from '../../platform/database/prepared-sql';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
 import { AttachmentService } from '../attachments/attachment.service';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { ConversationService } from '../conversation/conversation.service';
 import { CustomerService } from '../customer/customer.service';
 import { EventLog } from '../events/event-log';

@@ -9,7 +9,7 @@ import {
   SEND_MESSAGE_JOB,
   SendMessageJob,
 } from '../../platform/queue/queue-names';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import type { Priority } from './message-status';
 
 // BullMQ: lower is sooner, and a job without priority would jump all prioritized ones.

@@ -1,9 +1,5 @@
-import {
-  acceptsReceipts,
-  MessageStatus,
-  ReceiptStatus,
-  statusAfterReceipt,
-} from './message-status';
+import { acceptsReceipts, MessageStatus, statusAfterReceipt } from './message-status';
+import { ReceiptStatus } from '../../shared/receipt-status';
 
 export interface ReceiptTarget {
   status: MessageStatus;

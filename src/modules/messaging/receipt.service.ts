@@ -3,32 +3,18 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, EntityManager, Repository } from 'typeorm';
 import { PreparedSql } from '../../platform/database/prepared-sql';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
-import type { Channel } from '../conversation/channel';
+import type { Channel } from '../../shared/channel';
 import { EventLog } from '../events/event-log';
 import { mapReceipt, ReceiptResponse } from './dto/receipt.dto';
 import { MessageReceipt } from './message-receipt.entity';
-import type { MessageStatus, ReceiptStatus } from './message-status';
+import type { MessageStatus } from './message-status';
 import { Message } from './message.entity';
 import { MessageService } from './message.service';
 import { receiptEffect, ReceiptTarget } from './receipt-effect';
 import { HAS_HELD_RECEIPTS, TAKE_HELD_RECEIPTS } from './receipt-held.sql';
 import { LOCK_RECEIPT_TARGETS } from './receipt-targets.sql';
-
-/** A delivery receipt as a provider webhook reports it, already mapped to our statuses. */
-export interface IncomingReceipt {
-  channel: Channel;
-  providerMessageId: string;
-  /**
-   * Our message id as the provider echoes it back (WhatsApp `biz_opaque_callback_data`): it
-   * finds the message even before the send's answer, and so its provider id, is stored.
-   */
-  messageRef: string | null;
-  providerStatus: string;
-  status: ReceiptStatus | null;
-  providerTimestamp: Date | null;
-  errorCode: string | null;
-  error: string | null;
-}
+import { IncomingReceipt } from '../../providers/inbound-batch';
+import { ReceiptStatus } from '../../shared/receipt-status';
 
 export interface RecordedReceipt {
   /** Null for a receipt about a message we do not know (yet). */

@@ -5,7 +5,7 @@ import type { Queue } from 'bullmq';
 import { Gauge } from 'prom-client';
 import { AppMetrics } from '../../platform/metrics/app-metrics';
 import { OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
-import { CHANNELS, Channel } from '../conversation/channel';
+import { CHANNELS, Channel } from '../../shared/channel';
 
 /** A scrape must answer even when Redis does not. */
 const COLLECT_TIMEOUT_MS = 1_000;

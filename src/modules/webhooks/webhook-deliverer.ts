@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { isSuccessStatus } from '../delivery/senders/provider-http';
+import { isSuccessStatus } from '../../providers/provider-http';
 import {
   DNS_LOOKUP_TIMEOUT_MS,
   UnsafeWebhookTargetError,
@@ -10,7 +10,7 @@ import {
 import { AttemptRecord, ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookHttpSender, WebhookResponse } from './webhook-http.sender';
 import { nextRetryDelayMs } from './webhook-retry-schedule';
-import { signedWebhookHeaders } from './webhook-signature';
+import { signedWebhookHeaders } from '../../providers/standard-webhooks/webhook-signature';
 
 /** Statuses whose Retry-After the next try waits for. */
 const RETRY_AFTER_STATUSES = new Set([429, 503]);

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { LinkedDataStore } from '../lifecycle/linked-data-stores';
+import type { LinkedDataStore } from '../../shared/linked-data-store';
 
 /**
  * Outgoing webhook deliveries carry their event (its payload is rebuilt from the log, and each

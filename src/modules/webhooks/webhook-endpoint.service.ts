@@ -29,7 +29,7 @@ import { WebhookDeliveryAttempt } from './webhook-delivery-attempt.entity';
 import { WebhookDelivery } from './webhook-delivery.entity';
 import { recordEndpointVersion } from './webhook-delivery.ledger';
 import { WebhookEndpoint } from './webhook-endpoint.entity';
-import { newWebhookSecret } from './webhook-signature';
+import { newWebhookSecret } from '../../providers/standard-webhooks/webhook-signature';
 
 /** How long the secret before a rotation still signs, next to the new one. */
 const ROTATION_OVERLAP_MS = 24 * 3_600_000;

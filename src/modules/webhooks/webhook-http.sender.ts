@@ -1,7 +1,7 @@
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { LookupFunction } from 'node:net';
-import { parseRetryAfter } from '../delivery/senders/provider-http';
+import { parseRetryAfter } from '../../providers/provider-http';
 import type { PinnedAddress } from './webhook-address.guard';
 
 /** What an attempt keeps of the answer. */

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { CHANNELS, Channel } from '../../modules/conversation/channel';
+import { CHANNELS, Channel } from '../../shared/channel';
 
 export interface WhatsappConfig {
   apiUrl: string;

@@ -1,6 +1,5 @@
 import type { DataSourceOptions } from 'typeorm';
 import type { AppConfig } from '../config/app-config';
-import { ENTITIES } from './entities';
 import { MIGRATIONS } from './migrations';
 
 /** How much longer than statement_timeout the client waits for an answer that never comes. */
@@ -20,7 +19,6 @@ export function dataSourceOptions(
   return {
     type: 'postgres',
     url: config.databaseUrl,
-    entities: ENTITIES,
     migrations: MIGRATIONS,
     migrationsTableName: 'migrations',
     synchronize: false,

@@ -1,4 +1,4 @@
-import { CHANNELS, Channel } from '../../modules/conversation/channel';
+import { CHANNELS, Channel } from '../../shared/channel';
 import type { AppConfig } from '../config/app-config';
 
 /** Which channels can send, by the same rule as the worker's senders (email is always there). */

@@ -1,5 +1,5 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { CHANNELS } from '../../modules/conversation/channel';
+import { CHANNELS } from '../../shared/channel';
 
 export const ATTEMPT_OUTCOMES = ['sent', 'transient_error', 'permanent_error'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];

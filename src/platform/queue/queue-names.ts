@@ -1,4 +1,4 @@
-import type { Channel } from '../../modules/conversation/channel';
+import type { Channel } from '../../shared/channel';
 
 // Persisted jobs hold these names: never rename one, add a new queue and drain the old instead.
 export const OUTBOUND_QUEUE: Record<Channel, string> = {

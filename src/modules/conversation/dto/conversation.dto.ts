@@ -2,8 +2,8 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
 import { Optional } from '../../../platform/http/optional';
 import { PageQuery } from '../../../platform/http/pagination';
-import { CHANNELS } from '../channel';
-import type { Channel } from '../channel';
+import { CHANNELS } from '../../../shared/channel';
+import type { Channel } from '../../../shared/channel';
 import type { Conversation, ConversationStatus } from '../conversation.entity';
 
 const STATUSES: ConversationStatus[] = ['open', 'closed'];

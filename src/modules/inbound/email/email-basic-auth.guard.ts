@@ -4,7 +4,7 @@ import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { assertContentType, header, WebhookRequest } from '../webhook-request';
-import { isValidBasicAuth } from './email-basic-auth';
+import { isValidBasicAuth } from '../../../providers/sendgrid-inbound/email-basic-auth';
 
 @Injectable()
 export class EmailBasicAuthGuard implements CanActivate {

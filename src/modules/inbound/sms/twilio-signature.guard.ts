@@ -3,7 +3,7 @@ import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { assertContentType, header, WebhookRequest } from '../webhook-request';
-import { isValidTwilioSignature } from './twilio-signature';
+import { isValidTwilioSignature } from '../../../providers/twilio/twilio-signature';
 
 /** Twilio signs the URL it was configured with: ours is PUBLIC_BASE_URL plus the request path. */
 @Injectable()

@@ -3,7 +3,7 @@ import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { assertContentType, header, WebhookRequest } from '../webhook-request';
-import { webSignatureProblem } from './web-signature';
+import { webSignatureProblem } from '../../../providers/standard-webhooks/web-signature';
 
 @Injectable()
 export class WebSignatureGuard implements CanActivate {

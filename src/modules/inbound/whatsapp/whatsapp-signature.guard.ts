@@ -3,7 +3,7 @@ import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { assertContentType, header, WebhookRequest } from '../webhook-request';
-import { isValidWhatsappSignature } from './whatsapp-signature';
+import { isValidWhatsappSignature } from '../../../providers/whatsapp-cloud/whatsapp-signature';
 
 @Injectable()
 export class WhatsappSignatureGuard implements CanActivate {

@@ -18,7 +18,7 @@ import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
 import { InboundService } from '../inbound.service';
 import { toRawWebhook, type WebhookRequest } from '../webhook-request';
 import { WhatsappSignatureGuard } from './whatsapp-signature.guard';
-import { answerSubscription } from './whatsapp-subscription';
+import { answerSubscription } from '../../../providers/whatsapp-cloud/whatsapp-subscription';
 
 @Public()
 @Controller('api/webhooks/whatsapp')

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { MessageReceipt } from '../message-receipt.entity';
-import { RECEIPT_STATUSES, type ReceiptStatus } from '../message-status';
+import { ReceiptStatus, RECEIPT_STATUSES } from '../../../shared/receipt-status';
 
 export class ReceiptResponse {
   /** The provider's status as received (`delivered`, `undelivered`, `queued`, …). */

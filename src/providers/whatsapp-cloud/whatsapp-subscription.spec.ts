@@ -1,0 +1,24 @@
+import { DomainError } from '../../platform/errors/domain-error';
+import { answerSubscription } from './whatsapp-subscription';
+
+describe('answerSubscription', () => {
+  const query = {
+    'hub.mode': 'subscribe',
+    'hub.verify_token': 'tok',
+    'hub.challenge': '1158201444',
+  };
+
+  it('returns the challenge as is for the right token', () => {
+    expect(answerSubscription(query, 'tok')).toBe('1158201444');
+  });
+
+  it.each([
+    ['a wrong token', { ...query, 'hub.verify_token': 'nope' }, 'tok'],
+    ['another mode', { ...query, 'hub.mode': 'unsubscribe' }, 'tok'],
+    ['no configured token', query, undefined],
+  ])('is forbidden with %s', (_, q, token) => {
+    expect(() => answerSubscription(q, token)).toThrow(
+      expect.objectContaining<Partial<DomainError>>({ code: 'forbidden' }),
+    );
+  });
+});

@@ -1,0 +1,30 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { DomainError } from '../../platform/errors/domain-error';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Meta's subscribe handshake: `hub.mode=subscribe` with our verify token → the challenge, as is.
+ * The query keys contain dots and are read literally.
+ */
+export function answerSubscription(
+  query: Record<string, unknown>,
+  verifyToken: string | undefined,
+): string {
+  const token = query['hub.verify_token'];
+  const challenge = query['hub.challenge'];
+  const matches =
+    verifyToken !== undefined &&
+    typeof token === 'string' &&
+    timingSafeEqual(digest(token), digest(verifyToken));
+  if (query['hub.mode'] !== 'subscribe' || !matches) {
+    throw new DomainError(
+      'forbidden',
+      'hub.mode must be subscribe and hub.verify_token must match',
+    );
+  }
+  if (typeof challenge !== 'string' || challenge === '') {
+    throw new DomainError('invalid_input', 'hub.challenge is required');
+  }
+  return challenge;
+}
