@@ -18,6 +18,7 @@ import { InboundModule } from '../modules/inbound/inbound.module';
 import { LifecycleModule } from '../modules/lifecycle/lifecycle.module';
 import { MessagingModule } from '../modules/messaging/messaging.module';
 import { ObservabilityModule } from '../modules/observability/observability.module';
+import { SendersModule } from '../modules/senders/senders.module';
 import { WebhooksModule } from '../modules/webhooks/webhooks.module';
 
 /** The HTTP process: REST API and webhooks. It only produces jobs; the worker consumes them. */
@@ -32,6 +33,7 @@ export class ApiModule {
         MetricsModule.forProcess('api'),
         TypeOrmModule.forRoot({ ...dataSourceOptions(config), entities: ENTITIES }),
         CustomerModule,
+        SendersModule,
         ConversationModule,
         MessagingModule,
         AttachmentsModule,

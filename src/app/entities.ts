@@ -9,6 +9,7 @@ import { MessageReceipt } from '../modules/messaging/message-receipt.entity';
 import { Message } from '../modules/messaging/message.entity';
 import { WebhookDeliveryAttempt } from '../modules/webhooks/webhook-delivery-attempt.entity';
 import { WebhookDelivery } from '../modules/webhooks/webhook-delivery.entity';
+import { Sender } from '../modules/senders/sender.entity';
 import { WebhookEndpoint } from '../modules/webhooks/webhook-endpoint.entity';
 
 export const ENTITIES = [
@@ -24,4 +25,5 @@ export const ENTITIES = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   Attachment,
+  Sender,
 ];

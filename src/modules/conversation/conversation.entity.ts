@@ -14,10 +14,14 @@ export class Conversation {
   @Column({ type: 'text' })
   channel: Channel;
 
+  /** The number, account, mailbox or endpoint it is held on: replies leave through it. */
+  @Column({ name: 'sender_id', type: 'uuid' })
+  senderId: string;
+
   @Column({ type: 'text', nullable: true })
   subject: string | null;
 
-  /** At most one open conversation per (customer, channel): a partial unique index holds it. */
+  /** At most one open conversation per (customer, channel, sender): a partial unique index. */
   @Column({ type: 'text', default: 'open' })
   status: ConversationStatus;
 

@@ -2,12 +2,18 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { CustomerModule } from '../customer/customer.module';
 import { EventLogModule } from '../events/event-log.module';
+import { SendersModule } from '../senders/senders.module';
 import { ConversationController } from './conversation.controller';
 import { Conversation } from './conversation.entity';
 import { ConversationService } from './conversation.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Conversation]), CustomerModule, EventLogModule],
+  imports: [
+    TypeOrmModule.forFeature([Conversation]),
+    CustomerModule,
+    EventLogModule,
+    SendersModule,
+  ],
   controllers: [ConversationController],
   providers: [ConversationService],
   exports: [ConversationService],

@@ -6,6 +6,7 @@ import { newId } from '../../platform/database/new-id';
 import { fetchPage, Page } from '../../platform/http/pagination';
 import { CustomerService } from '../customer/customer.service';
 import { EventLog, NewEvent } from '../events/event-log';
+import { SenderDirectory } from '../senders/sender-directory';
 import { Conversation } from './conversation.entity';
 import {
   ConversationResponse,
@@ -15,7 +16,7 @@ import {
   UpdateConversationDto,
 } from './dto/conversation.dto';
 
-const ONE_OPEN_PER_CHANNEL = 'conversations_one_open_per_channel';
+const ONE_OPEN_PER_SENDER = 'conversations_one_open_per_sender';
 
 @Injectable()
 export class ConversationService {
@@ -23,14 +24,17 @@ export class ConversationService {
     @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
     private readonly customers: CustomerService,
     private readonly eventLog: EventLog,
+    private readonly senders: SenderDirectory,
   ) {}
 
   async openConversation(input: CreateConversationDto): Promise<Conversation> {
     await this.customers.getCustomer(input.customer_id);
+    const sender = await this.senderFor(input);
     const conversation = this.conversations.create({
       id: newId(),
       customerId: input.customer_id,
       channel: input.channel,
+      senderId: sender.id,
       subject: input.subject ?? null,
       status: 'open',
     });
@@ -39,6 +43,22 @@ export class ConversationService {
       conversationId: saved.id,
       data: mapConversation(saved),
     }));
+  }
+
+  /** The sender asked for, which must be of the conversation's channel, else the default. */
+  private async senderFor(input: CreateConversationDto) {
+    if (input.sender_id === undefined) return this.senders.defaultFor(input.channel);
+    const sender = await this.senders.find(input.sender_id);
+    if (!sender) {
+      throw DomainError.invalidField('sender_id', `sender_id ${input.sender_id} names no sender`);
+    }
+    if (sender.channel !== input.channel) {
+      throw DomainError.invalidField(
+        'sender_id',
+        `sender_id ${sender.id} is a ${sender.channel} sender, not ${input.channel}`,
+      );
+    }
+    return sender;
   }
 
   async getConversation(id: string, manager?: EntityManager): Promise<Conversation> {
@@ -89,10 +109,10 @@ export class ConversationService {
     } catch (error) {
       const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
         .driverError?.constraint;
-      if (constraint === ONE_OPEN_PER_CHANNEL) {
+      if (constraint === ONE_OPEN_PER_SENDER) {
         throw new DomainError(
           'conflict',
-          `customer ${conversation.customerId} already has an open ${conversation.channel} conversation; close it first`,
+          `customer ${conversation.customerId} already has an open ${conversation.channel} conversation on sender ${conversation.senderId}; close it first`,
         );
       }
       throw error;

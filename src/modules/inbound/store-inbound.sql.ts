@@ -88,18 +88,24 @@ function storeInboundSql(claim: string, input: string): string {
         ON created.phone = identified.phone OR created.email = identified.email
         OR created.external_id = identified.external_id
   ),
-  conversation_of AS (
-    SELECT customer_of.*, COALESCE(customer_of.thread_conversation_id, open.id) AS open_id
+  routed AS (
+    SELECT customer_of.*, sender.id AS sender_id
       FROM customer_of
+      JOIN senders sender ON sender.channel = customer_of.channel AND sender.source = 'environment'
+  ),
+  conversation_of AS (
+    SELECT routed.*, COALESCE(routed.thread_conversation_id, open.id) AS open_id
+      FROM routed
       LEFT JOIN conversations open
-        ON customer_of.thread_conversation_id IS NULL AND open.customer_id = customer_of.customer_id
-       AND open.channel = customer_of.channel AND open.status = 'open'
+        ON routed.thread_conversation_id IS NULL AND open.customer_id = routed.customer_id
+       AND open.channel = routed.channel AND open.sender_id = routed.sender_id
+       AND open.status = 'open'
   ),
   new_conversation AS (
-    INSERT INTO conversations (id, customer_id, channel, subject, status, last_message_at,
-                               created_at, updated_at)
+    INSERT INTO conversations (id, customer_id, channel, sender_id, subject, status,
+                               last_message_at, created_at, updated_at)
     SELECT DISTINCT ON (customer_id, channel)
-           new_conversation_id, customer_id, channel, subject, 'open', $16::timestamptz,
+           new_conversation_id, customer_id, channel, sender_id, subject, 'open', $16::timestamptz,
            $16::timestamptz, $16::timestamptz
       FROM conversation_of
      WHERE open_id IS NULL AND customer_id IS NOT NULL
@@ -109,17 +115,19 @@ function storeInboundSql(claim: string, input: string): string {
   ),
   placed AS (
     SELECT fresh.*, conversation_of.customer_id,
-           COALESCE(conversation_of.open_id, created.id) AS conversation_id
+           COALESCE(conversation_of.open_id, created.id) AS conversation_id,
+           COALESCE(existing.sender_id, created.sender_id) AS sender_id
       FROM fresh
       JOIN conversation_of USING (position)
+      LEFT JOIN conversations existing ON existing.id = conversation_of.open_id
       LEFT JOIN new_conversation created
         ON created.customer_id = conversation_of.customer_id
        AND created.channel = conversation_of.channel
   ),
   message AS (
-    INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, subject,
-                          metadata, status, provider_message_id, created_at, updated_at)
-    SELECT message_id, conversation_id, customer_id, 'inbound', channel, body, subject, metadata,
+    INSERT INTO messages (id, conversation_id, sender_id, customer_id, direction, channel, body,
+                          subject, metadata, status, provider_message_id, created_at, updated_at)
+    SELECT message_id, conversation_id, sender_id, customer_id, 'inbound', channel, body, subject, metadata,
            'received', provider_message_id, $16::timestamptz, $16::timestamptz
       FROM placed
      WHERE CASE WHEN EXISTS (SELECT 1 FROM placed WHERE conversation_id IS NULL)

@@ -7,7 +7,8 @@ import { messageJsonSql } from './dto/message-json.sql';
  * POST /api/messages in one statement, so one round trip and one commit: the conversation and
  * its customer are read, the WhatsApp reply window checked, the message inserted, the
  * conversation touched and `message.created` appended. No row comes back when the conversation
- * is missing, on another channel, or its window is closed; MessageService then says which.
+ * is missing, on another channel, its sender disabled (outbound) or its window closed;
+ * MessageService then says which.
  *
  * $1 id, $2 conversation_id, $3 direction, $4 channel, $5 body, $6 subject, $7 template,
  * $8 metadata, $9 an explicit recipient (else the customer's address on the channel),
@@ -20,7 +21,7 @@ function acceptSql(idempotencyKey: boolean): string {
   const messageJson = messageJsonSql('message', attachmentIdsJsonSql('$15::uuid[]'));
   return `
   WITH target AS (
-    SELECT conversation.id, conversation.customer_id,
+    SELECT conversation.id, conversation.customer_id, conversation.sender_id,
            CASE WHEN $4::text = 'email' THEN conversation.subject END AS default_subject,
            CASE conversation.channel
              WHEN 'email' THEN customer.email
@@ -29,7 +30,9 @@ function acceptSql(idempotencyKey: boolean): string {
            END AS customer_address
       FROM conversations conversation
       JOIN customers customer ON customer.id = conversation.customer_id
+      JOIN senders sender ON sender.id = conversation.sender_id
      WHERE conversation.id = $2::uuid AND conversation.channel = $4::text
+       AND ($3::text = 'inbound' OR sender.status = 'enabled')
        AND ($14::timestamptz IS NULL OR EXISTS (
              SELECT 1 FROM messages inbound
               WHERE inbound.customer_id = conversation.customer_id
@@ -37,10 +40,10 @@ function acceptSql(idempotencyKey: boolean): string {
                 AND inbound.created_at > $14::timestamptz))
   ),
   message AS (
-    INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, subject,
-                          template, metadata, recipient, priority, status, expires_at,
+    INSERT INTO messages (id, conversation_id, sender_id, customer_id, direction, channel, body,
+                          subject, template, metadata, recipient, priority, status, expires_at,
                           created_at, updated_at)
-    SELECT $1::uuid, target.id, target.customer_id, $3::text, $4::text, $5::text, COALESCE($6::text, target.default_subject),
+    SELECT $1::uuid, target.id, target.sender_id, target.customer_id, $3::text, $4::text, $5::text, COALESCE($6::text, target.default_subject),
            $7::jsonb, $8::jsonb,
            CASE WHEN $3::text = 'outbound' THEN COALESCE($9::text, target.customer_address) END,
            $10::text, $11::text, $12::timestamptz, $13::timestamptz, $13::timestamptz
@@ -70,7 +73,7 @@ function acceptSql(idempotencyKey: boolean): string {
   )`
       : ''
   }
-  SELECT customer_id, subject, recipient FROM message`;
+  SELECT customer_id, sender_id, subject, recipient FROM message`;
 }
 
 export const ACCEPT_MESSAGE = statement('accept-message', acceptSql(false));

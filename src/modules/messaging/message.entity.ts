@@ -13,6 +13,10 @@ export class Message {
   @Column({ name: 'conversation_id', type: 'uuid' })
   conversationId: string;
 
+  /** Its conversation's sender; null on messages stored before senders existed. */
+  @Column({ name: 'sender_id', type: 'uuid', nullable: true })
+  senderId: string | null;
+
   @Column({ name: 'customer_id', type: 'uuid' })
   customerId: string;
 

@@ -119,6 +119,7 @@ export class MessageService {
       {
         ...draft,
         customerId: stored.customer_id,
+        senderId: stored.sender_id,
         subject: stored.subject,
         recipient: stored.recipient,
       },
@@ -302,6 +303,17 @@ export class MessageService {
         `conversation ${conversation.id} is on ${conversation.channel}, not ${input.channel}`,
       );
     }
+    if (input.direction === 'outbound') {
+      const [sender] = await this.dataSource.query(`SELECT status FROM senders WHERE id = $1`, [
+        conversation.senderId,
+      ]);
+      if (sender?.status === 'disabled') {
+        return new DomainError(
+          'sender_disabled',
+          `sender ${conversation.senderId} of conversation ${conversation.id} is disabled; enable it or use another conversation`,
+        );
+      }
+    }
     if (this.replyWindowStart(input, new Date())) {
       const closed = await this.whatsappWindowClosed(conversation.customerId);
       if (closed) return closed;
@@ -344,6 +356,7 @@ export class MessageService {
 
 interface StoredRow {
   customer_id: string;
+  sender_id: string;
   subject: string | null;
   recipient: string | null;
 }

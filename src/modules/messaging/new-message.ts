@@ -1,8 +1,8 @@
 import { newId } from '../../platform/database/new-id';
 import type { Message } from './message.entity';
 
-/** A message before it is stored: the accept statement takes its customer from the conversation. */
-export type MessageDraft = Omit<Message, 'customerId'>;
+/** A message before it is stored: the accept statement takes its customer and sender from the conversation. */
+export type MessageDraft = Omit<Message, 'customerId' | 'senderId'>;
 
 type Identity = Pick<Message, 'conversationId' | 'direction' | 'channel' | 'status'>;
 

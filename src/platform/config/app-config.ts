@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { secretKeyProblem } from '../crypto/secret-box';
 import { CHANNELS, Channel } from '../../shared/channel';
 
 export interface WhatsappConfig {
@@ -91,6 +92,13 @@ export interface AppConfig {
   retention: RetentionConfig;
   webhooks: WebhooksConfig;
   attachments: AttachmentsConfig;
+  senders: SendersConfig;
+}
+
+/** Keys that seal senders' secrets at rest (AES-256-GCM); see SecretBox. */
+export interface SendersConfig {
+  secretsKey?: string;
+  secretsKeyPrevious?: string;
 }
 
 /** How long each kind of record is kept, in milliseconds; null = forever. */
@@ -345,6 +353,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     );
   }
 
+  const secretKey = (name: string): string | undefined => {
+    const value = text(name);
+    const problem = value === undefined ? undefined : secretKeyProblem(value);
+    if (problem) problems.push(`${name} ${problem}`);
+    return problem ? undefined : value;
+  };
+  const senders: SendersConfig = {
+    secretsKey: secretKey('SENDER_SECRETS_KEY'),
+    secretsKeyPrevious: secretKey('SENDER_SECRETS_KEY_PREVIOUS'),
+  };
+  if (!text('SENDER_SECRETS_KEY') && nodeEnv === 'production') {
+    problems.push(
+      "SENDER_SECRETS_KEY must be set when NODE_ENV=production (senders' secrets are encrypted with it)",
+    );
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -405,6 +429,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       // Development only (refused in production above): API and worker must share the key.
       urlSecret: attachmentUrlSecret ?? 'development-attachment-url-secret',
     },
+    senders,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

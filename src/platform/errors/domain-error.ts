@@ -15,7 +15,11 @@ export type DomainErrorCode =
   | 'unsupported_media_type'
   | 'events_pruned'
   | 'attachment_too_large'
-  | 'attachment_type_not_allowed';
+  | 'attachment_type_not_allowed'
+  | 'sender_in_use'
+  | 'sender_read_only'
+  | 'sender_disabled'
+  | 'not_configured';
 
 /** One input field at fault: `metadata.recipient`, `template.name`, or `id` for a path parameter. */
 export interface FieldProblem {

@@ -24,6 +24,10 @@ const HTTP_ERROR_BY_DOMAIN_CODE: Record<DomainErrorCode, HttpErrorCode> = {
   events_pruned: 'events_pruned',
   attachment_too_large: 'attachment_too_large',
   attachment_type_not_allowed: 'attachment_type_not_allowed',
+  sender_in_use: 'sender_in_use',
+  sender_read_only: 'sender_read_only',
+  sender_disabled: 'sender_disabled',
+  not_configured: 'service_unavailable',
 };
 
 /** Errors raised outside our code (Nest routing, Fastify body parsing) carry only a status. */

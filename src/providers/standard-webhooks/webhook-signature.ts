@@ -36,3 +36,10 @@ export function signedWebhookHeaders(
       .join(' '),
   };
 }
+
+/** Why `secret` is not a Standard Webhooks secret (`whsec_` + base64, or bare base64), or undefined. */
+export function webhookSecretProblem(secret: string): string | undefined {
+  return /^(whsec_)?[A-Za-z0-9+/]+=*$/.test(secret)
+    ? undefined
+    : 'must be a Standard Webhooks secret (whsec_ + base64)';
+}

@@ -4,7 +4,7 @@ import { rowJsonSql } from '../../../platform/database/json-sql';
 export function conversationJsonSql(row: string): string {
   return rowJsonSql(
     row,
-    ['id', 'customer_id', 'channel', 'subject', 'status'],
+    ['id', 'customer_id', 'channel', 'sender_id', 'subject', 'status'],
     ['last_message_at', 'created_at', 'updated_at'],
   );
 }

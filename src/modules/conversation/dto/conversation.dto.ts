@@ -17,6 +17,14 @@ export class CreateConversationDto {
   @IsIn(CHANNELS)
   channel: Channel;
 
+  @ApiPropertyOptional({
+    format: 'uuid',
+    description: "the sender it is held on; default: the channel's default sender",
+  })
+  @Optional()
+  @IsUUID()
+  sender_id?: string;
+
   @ApiPropertyOptional({ example: 'Order #1001', maxLength: 998 })
   @Optional()
   @IsString()
@@ -55,6 +63,8 @@ export class ConversationResponse {
   customer_id: string;
   @ApiProperty({ enum: [...CHANNELS], example: 'whatsapp' })
   channel: Channel;
+  @ApiProperty({ format: 'uuid', example: '00000000-0000-4000-8000-000000000001' })
+  sender_id: string;
   @ApiProperty({ type: String, nullable: true, example: 'Order #1001' })
   subject: string | null;
   @ApiProperty({ enum: STATUSES, example: 'open' })
@@ -71,6 +81,7 @@ export function mapConversation(conversation: Conversation): ConversationRespons
   return {
     id: conversation.id,
     customer_id: conversation.customerId,
+    sender_id: conversation.senderId,
     channel: conversation.channel,
     subject: conversation.subject,
     status: conversation.status,

@@ -18,6 +18,7 @@ export function messageJsonSql(
       'customer_id',
       'direction',
       'channel',
+      'sender_id',
       'body',
       'subject',
       'template',

@@ -164,6 +164,13 @@ export class MessageResponse {
   id: string;
   @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e11' })
   conversation_id: string;
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: "its conversation's sender (null on messages stored before senders existed)",
+  })
+  sender_id: string | null;
   @ApiProperty({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   customer_id: string;
   @ApiProperty({ enum: [...DIRECTIONS], example: 'outbound' })
@@ -220,6 +227,7 @@ export function mapMessage(
   return {
     id: message.id,
     conversation_id: message.conversationId,
+    sender_id: message.senderId,
     customer_id: message.customerId,
     direction: message.direction,
     channel: message.channel,
