@@ -310,3 +310,60 @@ describe('Senders without SENDER_SECRETS_KEY', () => {
     });
   });
 });
+
+describe('Senders: rotating SENDER_SECRETS_KEY', () => {
+  const processes: ApiProcess[] = [];
+  const start = async (env: Record<string, string>) => {
+    const api = await startApiProcess(testEnv(env));
+    processes.push(api);
+    return api;
+  };
+  const keyIdOf = async (id: string) =>
+    (
+      await sql<{ sealed: string }>(`SELECT sealed_secrets AS sealed FROM senders WHERE id = $1`, [
+        id,
+      ])
+    )[0].sealed.split('.')[1];
+
+  afterAll(async () => {
+    for (const api of processes) await api.stop();
+    await sql(`DELETE FROM senders WHERE name = 'Rotation'`);
+    await closeDb();
+  });
+
+  it('opens old seals with the previous key, seals them again at start, then needs only the new key', async () => {
+    const oldKey = randomBytes(32).toString('base64');
+    const newKey = randomBytes(32).toString('base64');
+    const token = `EAAG-rotation-${randomBytes(8).toString('hex')}`;
+    let api = await start({ SENDER_SECRETS_KEY: oldKey });
+    const created = await fetch(`${api.url}/api/senders`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        channel: 'whatsapp',
+        name: 'Rotation',
+        config: {
+          phone_number_id: phoneNumberId(),
+          access_token: token,
+          app_secret: 'app-secret-rotation',
+        },
+      }),
+    }).then((response) => response.json());
+    const sealedBefore = await keyIdOf(created.id);
+    await api.stop();
+
+    api = await start({ SENDER_SECRETS_KEY: newKey, SENDER_SECRETS_KEY_PREVIOUS: oldKey });
+    const during = await fetch(`${api.url}/api/senders/${created.id}`).then((response) =>
+      response.json(),
+    );
+    expect(during.config.access_token).toBe(`••••${token.slice(-4)}`);
+    expect(await keyIdOf(created.id)).not.toBe(sealedBefore);
+    await api.stop();
+
+    api = await start({ SENDER_SECRETS_KEY: newKey });
+    const after = await fetch(`${api.url}/api/senders/${created.id}`).then((response) =>
+      response.json(),
+    );
+    expect(after.config.access_token).toBe(`••••${token.slice(-4)}`);
+  });
+});

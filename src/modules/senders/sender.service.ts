@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { QueryFailedError, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
@@ -24,13 +24,50 @@ import { Sender } from './sender.entity';
 
 /** The REST resource /api/senders: configured numbers, accounts, mailboxes and endpoints. */
 @Injectable()
-export class SenderService {
+export class SenderService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(SenderService.name);
+
   constructor(
     @InjectRepository(Sender) private readonly senders: Repository<Sender>,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(SENDER_SECRET_BOX) private readonly secretBox: SecretBox | null,
     private readonly directory: SenderDirectory,
   ) {}
+
+  /**
+   * A key rotation's second half: secrets still sealed under SENDER_SECRETS_KEY_PREVIOUS are
+   * sealed again under the current key, so the previous one can be dropped. Idempotent: several
+   * processes starting at once each write a valid seal.
+   */
+  async onApplicationBootstrap(): Promise<void> {
+    const box = this.secretBox;
+    if (!box) return;
+    const sealed = await this.senders.find({ where: { source: 'api' } });
+    let resealed = 0;
+    for (const sender of sealed) {
+      const secrets = sender.sealedSecrets;
+      if (!secrets || !box.isStale(secrets)) continue;
+      try {
+        await this.senders.update(
+          { id: sender.id, sealedSecrets: secrets },
+          { sealedSecrets: box.seal(box.open(secrets)) },
+        );
+        resealed += 1;
+      } catch (error) {
+        // Sealed under a key this process does not hold: the directory leaves it out and says so.
+        this.logger.error(
+          { senderId: sender.id, reason: (error as Error).message },
+          'cannot reseal',
+        );
+      }
+    }
+    if (resealed > 0) {
+      this.logger.log(
+        { resealed },
+        "sealed senders' secrets again under the current SENDER_SECRETS_KEY",
+      );
+    }
+  }
 
   async createSender(input: CreateSenderDto): Promise<SenderResponse> {
     const box = this.requireSecretBox();
@@ -181,6 +218,16 @@ export class SenderService {
     }
   }
 
+  /** Secrets to mask; none when sealed under a key this process does not hold (logged by the directory). */
+  private openForDisplay(sender: Sender): Record<string, string> {
+    if (!sender.sealedSecrets || !this.secretBox) return {};
+    try {
+      return this.secretBox.open<Record<string, string>>(sender.sealedSecrets);
+    } catch {
+      return {};
+    }
+  }
+
   private configuredEnvironmentSenderIds(): string[] {
     return CHANNELS.filter((channel) => environmentSender(this.config, channel)).map(
       (channel) => ENVIRONMENT_SENDER_IDS[channel],
@@ -193,10 +240,7 @@ export class SenderService {
         ? (environmentSender(this.config, sender.channel) ?? { plain: {}, secrets: {} })
         : {
             plain: sender.config,
-            secrets:
-              sender.sealedSecrets && this.secretBox
-                ? this.secretBox.open<Record<string, string>>(sender.sealedSecrets)
-                : {},
+            secrets: this.openForDisplay(sender),
           };
     const isDefault =
       sender.source === 'api'
