@@ -311,6 +311,11 @@ describe('Senders without SENDER_SECRETS_KEY', () => {
   });
 });
 
+async function getSender(api: ApiProcess, id: string) {
+  const response = await fetch(`${api.url}/api/senders/${id}`);
+  return (await response.json()) as { config: Record<string, string> };
+}
+
 describe('Senders: rotating SENDER_SECRETS_KEY', () => {
   const processes: ApiProcess[] = [];
   const start = async (env: Record<string, string>) => {
@@ -348,22 +353,18 @@ describe('Senders: rotating SENDER_SECRETS_KEY', () => {
           app_secret: 'app-secret-rotation',
         },
       }),
-    }).then((response) => response.json());
+    }).then((response) => response.json() as Promise<{ id: string }>);
     const sealedBefore = await keyIdOf(created.id);
     await api.stop();
 
     api = await start({ SENDER_SECRETS_KEY: newKey, SENDER_SECRETS_KEY_PREVIOUS: oldKey });
-    const during = await fetch(`${api.url}/api/senders/${created.id}`).then((response) =>
-      response.json(),
-    );
+    const during = await getSender(api, created.id);
     expect(during.config.access_token).toBe(`••••${token.slice(-4)}`);
     expect(await keyIdOf(created.id)).not.toBe(sealedBefore);
     await api.stop();
 
     api = await start({ SENDER_SECRETS_KEY: newKey });
-    const after = await fetch(`${api.url}/api/senders/${created.id}`).then((response) =>
-      response.json(),
-    );
+    const after = await getSender(api, created.id);
     expect(after.config.access_token).toBe(`••••${token.slice(-4)}`);
   });
 });
