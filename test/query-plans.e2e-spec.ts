@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { ENVIRONMENT_SENDER_IDS } from '../src/shared/environment-senders';
 import type { PreparedSql, Statement } from '../src/platform/database/prepared-sql';
 import { PRUNE_EVENTS, PRUNE_WEBHOOK_DELIVERIES } from '../src/modules/lifecycle/retention.sql';
 import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
@@ -97,8 +98,9 @@ describe('Query plans of the per-message statements', () => {
         INSERT INTO customers (id, name)
         SELECT webhook_uuid_v7(), '${SEEDED}' FROM generate_series(1, 1000) RETURNING id),
       conversation AS (
-        INSERT INTO conversations (id, customer_id, channel, status)
-        SELECT webhook_uuid_v7(), id, 'web', 'closed' FROM customer RETURNING id, customer_id)
+        INSERT INTO conversations (id, customer_id, channel, sender_id, status)
+        SELECT webhook_uuid_v7(), id, 'web', '${ENVIRONMENT_SENDER_IDS.web}', 'closed' FROM customer
+        RETURNING id, customer_id)
       INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, status)
       SELECT webhook_uuid_v7(), conversation.id, conversation.customer_id, 'outbound', 'web',
              'hello', 'sent'
@@ -398,8 +400,8 @@ describe('Query plans of the outgoing webhook and attachment statements', () => 
         SELECT webhook_uuid_v7(), 'query-plans attachments' FROM generate_series(1, 200)
         RETURNING id),
       conversation AS (
-        INSERT INTO conversations (id, customer_id, channel, status)
-        SELECT webhook_uuid_v7(), id, 'whatsapp', 'closed' FROM customer
+        INSERT INTO conversations (id, customer_id, channel, sender_id, status)
+        SELECT webhook_uuid_v7(), id, 'whatsapp', '${ENVIRONMENT_SENDER_IDS.whatsapp}', 'closed' FROM customer
         RETURNING id, customer_id)
       INSERT INTO messages (id, conversation_id, customer_id, direction, channel, body, status)
       SELECT CASE WHEN row_number() OVER () = 1 THEN '${MESSAGE}'::uuid ELSE webhook_uuid_v7() END,

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { ENVIRONMENT_SENDER_IDS } from '../../src/shared/environment-senders';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { Client, Pool } from 'pg';
@@ -74,8 +75,8 @@ export async function resetDatabase(size: number): Promise<PoolConversation[]> {
     [column('customerId'), column('waId')],
   );
   await db().query(
-    `INSERT INTO conversations (id, customer_id, channel, status)
-     SELECT id, customer_id, 'whatsapp', 'open'
+    `INSERT INTO conversations (id, customer_id, channel, sender_id, status)
+     SELECT id, customer_id, 'whatsapp', '${ENVIRONMENT_SENDER_IDS.whatsapp}', 'open'
        FROM unnest($1::uuid[], $2::uuid[]) AS t(id, customer_id)`,
     [column('conversationId'), column('customerId')],
   );

@@ -1,4 +1,11 @@
 import { db } from './data';
+import { ENVIRONMENT_SENDER_IDS } from '../../src/shared/environment-senders';
+
+/** The channel's environment sender, which every seeded conversation is held on. */
+const ENVIRONMENT_SENDER_SQL = (channel: string) =>
+  `CASE ${channel} ${Object.entries(ENVIRONMENT_SENDER_IDS)
+    .map(([name, id]) => `WHEN '${name}' THEN '${id}'::uuid`)
+    .join(' ')} END`;
 
 /** The contract's "year of a busy deployment"; BENCH_SCALE_SIZE multiplies every count. */
 export const CONTRACT_SIZE = {
@@ -124,10 +131,10 @@ export async function seedScale(factor: number, log: (text: string) => void): Pr
   await batches(
     'conversations',
     V,
-    `INSERT INTO conversations (id, customer_id, channel, status, last_message_at, created_at,
-                                updated_at)
+    `INSERT INTO conversations (id, customer_id, channel, sender_id, status, last_message_at,
+                                created_at, updated_at)
      SELECT conv.id, bench_uuid7(bench_at(conv.customer, ${C}, $1), 'customer' || conv.customer),
-            conv.channel,
+            conv.channel, ${ENVIRONMENT_SENDER_SQL('conv.channel')},
             CASE WHEN conv.at > $1::timestamptz - interval '30 days' THEN 'open' ELSE 'closed' END,
             conv.at, conv.at, conv.at
        FROM generate_series($2::bigint, $3::bigint) AS k,
@@ -314,9 +321,9 @@ async function seedErasureCustomer(base: Date): Promise<void> {
                'erin@example.com', $1::timestamptz - interval '200 days', $1::timestamptz - interval '200 days')
        RETURNING id),
      conversation AS (
-       INSERT INTO conversations (id, customer_id, channel, status, created_at, updated_at)
+       INSERT INTO conversations (id, customer_id, channel, sender_id, status, created_at, updated_at)
        SELECT bench_uuid7($1::timestamptz - interval '200 days', 'erasure conversation'), id, 'whatsapp',
-              'open', $1::timestamptz - interval '200 days', $1::timestamptz - interval '200 days'
+              '${ENVIRONMENT_SENDER_IDS.whatsapp}', 'open', $1::timestamptz - interval '200 days', $1::timestamptz - interval '200 days'
          FROM customer
        RETURNING id, customer_id),
      message AS (
