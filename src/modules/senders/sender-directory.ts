@@ -43,6 +43,8 @@ const REFRESH_OVERLAP_MS = 5_000;
 export class SenderDirectory {
   private readonly logger = new Logger(SenderDirectory.name);
   private readonly senders = new Map<string, ResolvedSender>();
+  /** API senders marked default (at most one per channel). */
+  private readonly defaults = new Set<string>();
   private seenUpTo = new Date(0);
   private refreshedAt = 0;
   private refreshing?: Promise<void>;
@@ -79,8 +81,6 @@ export class SenderDirectory {
       .filter((sender) => sender.channel === channel && matches(sender))
       .sort((a, b) => (a.source === b.source ? 0 : a.source === 'api' ? -1 : 1));
   }
-
-  private readonly defaults = new Set<string>();
 
   /** Re-reads the rows changed since the last look; `force` skips the once-a-second limit. */
   async refresh(force = false): Promise<void> {
