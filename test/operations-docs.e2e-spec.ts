@@ -64,9 +64,44 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
         '#/components/schemas/MessageResponse',
       );
       expect(document.components.schemas.MessageResponse.properties.status.example).toBe('queued');
-      expect(post.security).toEqual([{ api_key: [] }]);
+      expect(post.security).toEqual([{ api_key: [] }, { session: [] }]);
       expect(document.paths['/api/webhooks/whatsapp'].post.security).toEqual([]);
       expect(document.paths['/health/ready'].get.security).toEqual([]);
+    });
+
+    it('documents agents and sessions: who may call them, what they answer, never a password', async () => {
+      const document = (await api.request('GET', '/docs-json')).body;
+      const { paths } = document;
+      const { schemas } = document.components;
+      expect(document.components.securitySchemes.session).toMatchObject({
+        type: 'apiKey',
+        in: 'cookie',
+        name: 'omni_session',
+      });
+      expect(paths['/api/session'].post.security).toEqual([]);
+      expect(paths['/api/session'].delete.security).toEqual([]);
+      expect(paths['/api/session'].get.security).toEqual([{ api_key: [] }, { session: [] }]);
+      expect(Object.keys(paths['/api/session'].post.responses)).toEqual(
+        expect.arrayContaining(['200', '400', '401', '403', '429']),
+      );
+      expect(Object.keys(paths['/api/agents'].post.responses)).toEqual(
+        expect.arrayContaining(['201', '400', '401', '403', '409']),
+      );
+      expect(paths['/api/agents/{id}'].delete.responses['204']).toBeDefined();
+      expect(paths['/api/conversations/{id}/read'].post.responses['200']).toBeDefined();
+      expect(schemas.CreateAgentDto.properties.password.minLength).toBe(12);
+      expect(Object.keys(schemas.AgentResponse.properties).sort()).toEqual([
+        'created_at',
+        'email',
+        'id',
+        'name',
+        'role',
+        'updated_at',
+      ]);
+      expect(Object.keys(schemas.ConversationResponse.properties)).toEqual(
+        expect.arrayContaining(['assignee_id', 'unread_count', 'last_message_at', 'last_message']),
+      );
+      expect(schemas.LastMessageResponse.properties.body.maxLength).toBe(140);
     });
 
     it('describes what the customer, conversation and message endpoints answer', async () => {

@@ -36,7 +36,9 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   await registerQueueBoard(app, config);
   app.enableShutdownHooks();
   if (config.apiKeys.length === 0) {
-    logger.warn('API_KEYS is empty: the API accepts requests without authentication');
+    logger.warn(
+      'API_KEYS is empty: the API accepts requests without credentials (signing in to the inbox protects nothing)',
+    );
   }
   return app;
 }

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AgentsModule } from '../agents/agents.module';
 import { CustomerModule } from '../customer/customer.module';
 import { EventLogModule } from '../events/event-log.module';
 import { SendersModule } from '../senders/senders.module';
@@ -10,6 +11,7 @@ import { ConversationService } from './conversation.service';
 @Module({
   imports: [
     TypeOrmModule.forFeature([Conversation]),
+    AgentsModule,
     CustomerModule,
     EventLogModule,
     SendersModule,

@@ -3,12 +3,16 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
-import { fetchPage, Page } from '../../platform/http/pagination';
+import { DEFAULT_PAGE_SIZE, Page } from '../../platform/http/pagination';
+import { AgentService } from '../agents/agent.service';
 import { CustomerService } from '../customer/customer.service';
-import { EventLog, NewEvent } from '../events/event-log';
+import { EventLog } from '../events/event-log';
 import { SenderDirectory } from '../senders/sender-directory';
+import { conversationListQuery } from './conversation-list.sql';
 import { Conversation } from './conversation.entity';
 import {
+  AssigneeFilter,
+  CONVERSATION_CURSOR,
   ConversationResponse,
   CreateConversationDto,
   ListConversationsQuery,
@@ -23,6 +27,7 @@ export class ConversationService {
   constructor(
     @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
     private readonly customers: CustomerService,
+    private readonly agents: AgentService,
     private readonly eventLog: EventLog,
     private readonly senders: SenderDirectory,
   ) {}
@@ -37,12 +42,24 @@ export class ConversationService {
       senderId: sender.id,
       subject: input.subject ?? null,
       status: 'open',
+      assigneeId: null,
+      unreadCount: 0,
+      lastMessageId: null,
+      lastMessage: null,
     });
-    return this.saveOpen(conversation, (saved) => ({
-      type: 'conversation.created',
-      conversationId: saved.id,
-      data: mapConversation(saved),
-    }));
+    try {
+      return await this.conversations.manager.transaction(async (manager) => {
+        const saved = await manager.save(conversation);
+        await this.eventLog.append(manager, {
+          type: 'conversation.created',
+          conversationId: saved.id,
+          data: mapConversation(saved),
+        });
+        return saved;
+      });
+    } catch (error) {
+      throw asOpenConflict(error, conversation);
+    }
   }
 
   /** The sender asked for, which must be of the conversation's channel, else the default. */
@@ -68,54 +85,104 @@ export class ConversationService {
     return conversation;
   }
 
+  /** Close, reopen, assign or unassign; `conversation.updated` when anything changed. */
   async updateConversation(id: string, input: UpdateConversationDto): Promise<Conversation> {
-    const conversation = await this.getConversation(id);
-    const previousStatus = conversation.status;
-    conversation.status = input.status;
-    return this.saveOpen(conversation, (saved) =>
-      saved.status === previousStatus
-        ? null
-        : {
-            type: 'conversation.updated',
-            conversationId: saved.id,
-            previousStatus,
-            data: mapConversation(saved),
-          },
+    if (input.status === undefined && input.assignee_id === undefined) {
+      throw DomainError.invalidField('status', 'give status, assignee_id or both');
+    }
+    if (input.assignee_id) await this.agents.getAgent(input.assignee_id);
+    return this.change(id, (conversation) => {
+      if (input.status !== undefined) conversation.status = input.status;
+      if (input.assignee_id !== undefined) conversation.assigneeId = input.assignee_id;
+    });
+  }
+
+  /** An agent read it: no unread messages left. */
+  markRead(id: string): Promise<Conversation> {
+    return this.change(id, (conversation) => {
+      conversation.unreadCount = 0;
+    });
+  }
+
+  /**
+   * Newest activity first, in keyset pages over (activity, id). `agentId` is the signed-in
+   * agent that `assignee=me` stands for.
+   */
+  async listConversations(
+    query: ListConversationsQuery,
+    agentId: string | undefined,
+  ): Promise<Page<ConversationResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const cursor = query.cursor ? CONVERSATION_CURSOR.exec(query.cursor) : null;
+    const { entities, raw } = await conversationListQuery(
+      this.conversations.createQueryBuilder('conversation'),
+      {
+        customerId: query.customer_id,
+        status: query.status,
+        channel: query.channel,
+        assigneeId: this.assigneeOf(query.assignee, agentId),
+        after: cursor ? { activityUs: cursor[1], id: cursor[2] } : undefined,
+        limit,
+      },
+    ).getRawAndEntities<{ activity_us: string }>();
+    const hasMore = entities.length > limit;
+    const data = entities.slice(0, limit);
+    const last = data.length - 1;
+    return {
+      data: data.map(mapConversation),
+      next_cursor: hasMore ? `${raw[last].activity_us}_${data[last].id}` : null,
+    };
+  }
+
+  /** `?assignee=`: undefined lists everyone's, null the unassigned. */
+  private assigneeOf(
+    assignee: AssigneeFilter | undefined,
+    agentId: string | undefined,
+  ): string | null | undefined {
+    if (assignee === 'none') return null;
+    if (assignee !== 'me') return assignee;
+    if (agentId) return agentId;
+    throw DomainError.invalidField(
+      'assignee',
+      'assignee=me needs a signed-in agent; with an API key give the agent id',
     );
   }
 
-  listConversations(query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
-    const builder = this.conversations.createQueryBuilder('conversation');
-    if (query.customer_id) {
-      builder.andWhere('conversation.customer_id = :customerId', { customerId: query.customer_id });
-    }
-    if (query.status) builder.andWhere('conversation.status = :status', { status: query.status });
-    if (query.channel)
-      builder.andWhere('conversation.channel = :channel', { channel: query.channel });
-    return fetchPage(builder, query, mapConversation);
-  }
-
-  private async saveOpen(
-    conversation: Conversation,
-    event: (saved: Conversation) => NewEvent | null,
-  ): Promise<Conversation> {
-    try {
-      return await this.conversations.manager.transaction(async (manager) => {
-        const saved = await manager.save(conversation);
-        const appended = event(saved);
-        if (appended) await this.eventLog.append(manager, appended);
-        return saved;
+  /** One change under the row's lock, so it never interleaves with a message touching the row. */
+  private async change(id: string, apply: (conversation: Conversation) => void) {
+    return this.conversations.manager.transaction(async (manager) => {
+      const conversation = await manager.findOne(Conversation, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
       });
-    } catch (error) {
-      const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
-        .driverError?.constraint;
-      if (constraint === ONE_OPEN_PER_SENDER) {
-        throw new DomainError(
-          'conflict',
-          `customer ${conversation.customerId} already has an open ${conversation.channel} conversation on sender ${conversation.senderId}; close it first`,
-        );
-      }
-      throw error;
-    }
+      if (!conversation) throw DomainError.notFound('conversation', id);
+      const before = { ...conversation };
+      apply(conversation);
+      const changed = (['status', 'assigneeId', 'unreadCount'] as const).some(
+        (field) => conversation[field] !== before[field],
+      );
+      if (!changed) return conversation;
+      const saved = await manager.save(conversation).catch((error: unknown) => {
+        throw asOpenConflict(error, conversation);
+      });
+      await this.eventLog.append(manager, {
+        type: 'conversation.updated',
+        conversationId: id,
+        previousStatus: before.status,
+        data: mapConversation(saved),
+      });
+      return saved;
+    });
   }
+}
+
+/** A second open conversation on the customer's channel, as the conflict it is. */
+function asOpenConflict(error: unknown, conversation: Conversation): unknown {
+  const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
+    .driverError?.constraint;
+  if (constraint !== ONE_OPEN_PER_SENDER) return error;
+  return new DomainError(
+    'conflict',
+    `customer ${conversation.customerId} already has an open ${conversation.channel} conversation on sender ${conversation.senderId}; close it first`,
+  );
 }

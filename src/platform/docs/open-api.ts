@@ -7,6 +7,10 @@ export const DOCS_PATH = 'docs';
 
 /** Paths that authenticate another way (provider signatures) or not at all. */
 const WITHOUT_API_KEY = /^\/(api\/webhooks\/|health\/)/;
+/** Signing in and out need no credentials (signing out ends the cookie's session if any). */
+const WITHOUT_CREDENTIALS = new Set(['post /api/session', 'delete /api/session']);
+/** The session cookie set by POST /api/session (agents/session-cookie.ts). */
+const SESSION_COOKIE = 'omni_session';
 
 export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject {
   const document = SwaggerModule.createDocument(
@@ -19,15 +23,26 @@ export function buildOpenApiDocument(app: NestFastifyApplication): OpenAPIObject
       )
       .setVersion('1')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'one of API_KEYS' }, 'api_key')
+      .addCookieAuth(
+        SESSION_COOKIE,
+        {
+          type: 'apiKey',
+          in: 'cookie',
+          description:
+            'a signed-in agent (POST /api/session); changes only from pages of this origin',
+        },
+        'session',
+      )
       .build(),
     { extraModels: [ErrorResponse] },
   );
   // One rule for the whole API instead of a decorator on every controller.
   for (const [path, item] of Object.entries(document.paths)) {
     const tag = path.split('/').filter(Boolean)[path.startsWith('/api/') ? 1 : 0];
-    for (const operation of Object.values(item)) {
+    for (const [method, operation] of Object.entries(item)) {
       if (typeof operation !== 'object' || !operation || !('responses' in operation)) continue;
-      operation.security = WITHOUT_API_KEY.test(path) ? [] : [{ api_key: [] }];
+      const open = WITHOUT_API_KEY.test(path) || WITHOUT_CREDENTIALS.has(`${method} ${path}`);
+      operation.security = open ? [] : [{ api_key: [] }, { session: [] }];
       if (!operation.tags?.length && tag) operation.tags = [tag];
     }
   }

@@ -13,7 +13,8 @@ const GENERIC: Record<string, { description: string; applies: (op: OperationFact
     applies: (op) => op.hasInput,
   },
   '401': {
-    description: 'unauthorized: no valid API key (Authorization: Bearer KEY)',
+    description:
+      'unauthorized: no valid API key (Authorization: Bearer KEY) or signed-in session (cookie)',
     applies: (op) => op.needsApiKey,
   },
   '404': {
