@@ -7,6 +7,7 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund
 fi
 npx nest build
+sh scripts/build-web.sh
 # Settings from .env when there is one (see .env.example); the defaults suit a local dev box.
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 node dist/platform/database/migrate.js

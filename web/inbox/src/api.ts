@@ -51,7 +51,7 @@ const query = (fields: Record<string, string | undefined>) => {
 };
 
 export const api = {
-  currentAgent: () => request<Agent>('GET', '/api/session'),
+  currentAgent: () => request<{ agent: Agent }>('GET', '/api/session').then((r) => r.agent),
   signIn: (email: string, password: string) =>
     request<{ agent: Agent }>('POST', '/api/session', { email, password }).then((r) => r.agent),
   signOut: () => request<void>('DELETE', '/api/session'),
@@ -65,7 +65,10 @@ export const api = {
   getCustomer: (id: string) => request<Customer>('GET', `/api/customers/${id}`),
 
   listMessages: (conversationId: string, cursor?: string) =>
-    request<Page<Message>>('GET', `/api/conversations/${conversationId}/messages${query({ cursor })}`),
+    request<Page<Message>>(
+      'GET',
+      `/api/conversations/${conversationId}/messages${query({ cursor })}`,
+    ),
   /** The key makes a repeated click or a resent request one message. */
   sendMessage: (fields: Record<string, unknown>, idempotencyKey: string) =>
     request<Message>(

@@ -62,5 +62,15 @@ export function connectLive(handlers: LiveHandlers): () => void {
     // A refusal by the server, unlike a network error, is not retried by socket.io-client.
     if (!socket.active) handlers.onRefused();
   });
-  return () => void socket.close();
+  // The browser knows at once when the network is gone; socket.io would take up to a heartbeat
+  // timeout (45 s) to declare a silent socket dead, and the agent would see a stale page meanwhile.
+  const offline = () => socket.disconnect();
+  const online = () => socket.connect();
+  addEventListener('offline', offline);
+  addEventListener('online', online);
+  return () => {
+    removeEventListener('offline', offline);
+    removeEventListener('online', online);
+    socket.close();
+  };
 }

@@ -46,7 +46,10 @@ export function Composer({ store, channel }: { store: InboxStore; channel: Chann
     try {
       const attachments = await Promise.all(files.map((f) => f.upload));
       await store.send(
-        { body: body || undefined, attachments: attachments.length ? attachments.map((a) => a.id) : undefined },
+        {
+          body: body || undefined,
+          attachments: attachments.length ? attachments.map((a) => a.id) : undefined,
+        },
         idempotencyKey.current,
       );
       idempotencyKey.current = newIdempotencyKey();

@@ -104,8 +104,7 @@ function ConversationLink({
         aria-current={open ? 'page' : undefined}
         class={unread > 0 ? 'unread' : undefined}
       >
-        <span class="name">{name}</span>{' '}
-        <span class="channel">{conversation.channel}</span>{' '}
+        <span class="name">{name}</span> <span class="channel">{conversation.channel}</span>{' '}
         {unread > 0 && <span class="badge">{unread} unread</span>}{' '}
         {last && (
           <span class="preview">

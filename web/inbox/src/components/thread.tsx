@@ -1,10 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import {
-  customerLabel,
-  threadMessages,
-  type InboxState,
-  type InboxStore,
-} from '../inbox-store';
+import { customerLabel, threadMessages, type InboxState, type InboxStore } from '../inbox-store';
 import { Composer } from './composer';
 import { MessageItem } from './message-item';
 
@@ -36,11 +31,18 @@ export function Thread({ store, state }: { store: InboxStore; state: InboxState 
         <h2 id="thread-title">{name}</h2>
         <p class="facts">
           {conversation.channel} · {conversation.status} ·{' '}
-          {mine ? 'assigned to you' : conversation.assignee_id ? 'assigned to another agent' : 'unassigned'}
+          {mine
+            ? 'assigned to you'
+            : conversation.assignee_id
+              ? 'assigned to another agent'
+              : 'unassigned'}
         </p>
         <div class="actions">
           {!mine && (
-            <button type="button" onClick={() => act(() => store.update({ assignee_id: state.agent!.id }))}>
+            <button
+              type="button"
+              onClick={() => act(() => store.update({ assignee_id: state.agent!.id }))}
+            >
               Assign to me
             </button>
           )}
@@ -76,7 +78,11 @@ export function Thread({ store, state }: { store: InboxStore; state: InboxState 
         )}
         <ol>
           {messages.map((message) => (
-            <MessageItem key={message.id} message={message} onRetry={() => act(() => store.retry(message.id))} />
+            <MessageItem
+              key={message.id}
+              message={message}
+              onRetry={() => act(() => store.retry(message.id))}
+            />
           ))}
         </ol>
       </div>
