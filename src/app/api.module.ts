@@ -6,9 +6,10 @@ import { ConfigModule } from '../platform/config/config.module';
 import { dataSourceOptions } from '../platform/database/data-source-options';
 import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { HealthModule } from '../platform/health/health.module';
-import { ApiKeyGuard } from '../platform/http/api-key.guard';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
+import { AgentsModule } from '../modules/agents/agents.module';
+import { AuthenticationGuard } from '../modules/agents/auth/authentication.guard';
 import { AttachmentsModule } from '../modules/attachments/attachments.module';
 import { ConversationModule } from '../modules/conversation/conversation.module';
 import { CustomerModule } from '../modules/customer/customer.module';
@@ -30,6 +31,7 @@ export class ApiModule {
         loggingModule(config, 'api'),
         MetricsModule.forProcess('api'),
         TypeOrmModule.forRoot(dataSourceOptions(config)),
+        AgentsModule,
         CustomerModule,
         ConversationModule,
         MessagingModule,
@@ -42,7 +44,7 @@ export class ApiModule {
         WebhooksModule,
       ],
       providers: [
-        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_GUARD, useExisting: AuthenticationGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

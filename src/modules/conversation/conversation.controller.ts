@@ -1,8 +1,10 @@
-import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../../platform/errors/api-error-response.decorator';
 import { Page, PageOf } from '../../platform/http/pagination';
 import { IdParam } from '../../platform/http/id-param';
+import { agentIdOf, CurrentCaller } from '../agents/auth/caller';
+import type { Caller } from '../agents/auth/caller';
 import { ConversationService } from './conversation.service';
 import {
   ConversationResponse,
@@ -26,8 +28,11 @@ export class ConversationController {
 
   @Get()
   @ApiOkResponse({ type: PageOf(ConversationResponse) })
-  list(@Query() query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
-    return this.conversations.listConversations(query);
+  list(
+    @Query() query: ListConversationsQuery,
+    @CurrentCaller() caller: Caller,
+  ): Promise<Page<ConversationResponse>> {
+    return this.conversations.listConversations(query, agentIdOf(caller));
   }
 
   @Get(':id')
@@ -44,5 +49,12 @@ export class ConversationController {
     @Body() body: UpdateConversationDto,
   ): Promise<ConversationResponse> {
     return mapConversation(await this.conversations.updateConversation(id, body));
+  }
+
+  @Post(':id/read')
+  @HttpCode(200)
+  @ApiOkResponse({ type: ConversationResponse, description: 'read: unread_count is 0' })
+  async markRead(@IdParam() id: string): Promise<ConversationResponse> {
+    return mapConversation(await this.conversations.markRead(id));
   }
 }

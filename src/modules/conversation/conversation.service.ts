@@ -3,11 +3,13 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { EntityManager, QueryFailedError, Repository } from 'typeorm';
 import { DomainError } from '../../platform/errors/domain-error';
 import { newId } from '../../platform/database/new-id';
-import { fetchPage, Page } from '../../platform/http/pagination';
+import { DEFAULT_PAGE_SIZE, Page } from '../../platform/http/pagination';
+import { AgentService } from '../agents/agent.service';
 import { CustomerService } from '../customer/customer.service';
-import { EventLog, NewEvent } from '../events/event-log';
+import { EventLog } from '../events/event-log';
 import { Conversation } from './conversation.entity';
 import {
+  CONVERSATION_CURSOR,
   ConversationResponse,
   CreateConversationDto,
   ListConversationsQuery,
@@ -17,11 +19,18 @@ import {
 
 const ONE_OPEN_PER_CHANNEL = 'conversations_one_open_per_channel';
 
+/**
+ * The list's order, newest activity first; the same expression as the indexes
+ * conversations_activity_idx and conversations_assignee_activity_idx, so they serve it.
+ */
+const ACTIVITY = 'COALESCE(conversation.last_message_at, conversation.created_at)';
+
 @Injectable()
 export class ConversationService {
   constructor(
     @InjectRepository(Conversation) private readonly conversations: Repository<Conversation>,
     private readonly customers: CustomerService,
+    private readonly agents: AgentService,
     private readonly eventLog: EventLog,
   ) {}
 
@@ -33,12 +42,24 @@ export class ConversationService {
       channel: input.channel,
       subject: input.subject ?? null,
       status: 'open',
+      assigneeId: null,
+      unreadCount: 0,
+      lastMessageId: null,
+      lastMessage: null,
     });
-    return this.saveOpen(conversation, (saved) => ({
-      type: 'conversation.created',
-      conversationId: saved.id,
-      data: mapConversation(saved),
-    }));
+    try {
+      return await this.conversations.manager.transaction(async (manager) => {
+        const saved = await manager.save(conversation);
+        await this.eventLog.append(manager, {
+          type: 'conversation.created',
+          conversationId: saved.id,
+          data: mapConversation(saved),
+        });
+        return saved;
+      });
+    } catch (error) {
+      throw asOpenConflict(error, conversation);
+    }
   }
 
   async getConversation(id: string, manager?: EntityManager): Promise<Conversation> {
@@ -48,54 +69,113 @@ export class ConversationService {
     return conversation;
   }
 
+  /** Close, reopen, assign or unassign; `conversation.updated` when anything changed. */
   async updateConversation(id: string, input: UpdateConversationDto): Promise<Conversation> {
-    const conversation = await this.getConversation(id);
-    const previousStatus = conversation.status;
-    conversation.status = input.status;
-    return this.saveOpen(conversation, (saved) =>
-      saved.status === previousStatus
-        ? null
-        : {
-            type: 'conversation.updated',
-            conversationId: saved.id,
-            previousStatus,
-            data: mapConversation(saved),
-          },
-    );
+    if (input.status === undefined && input.assignee_id === undefined) {
+      throw DomainError.invalidField('status', 'give status, assignee_id or both');
+    }
+    if (input.assignee_id) await this.agents.getAgent(input.assignee_id);
+    return this.change(id, (conversation) => {
+      if (input.status !== undefined) conversation.status = input.status;
+      if (input.assignee_id !== undefined) conversation.assigneeId = input.assignee_id;
+    });
   }
 
-  listConversations(query: ListConversationsQuery): Promise<Page<ConversationResponse>> {
-    const builder = this.conversations.createQueryBuilder('conversation');
+  /** An agent read it: no unread messages left. */
+  markRead(id: string): Promise<Conversation> {
+    return this.change(id, (conversation) => {
+      conversation.unreadCount = 0;
+    });
+  }
+
+  /**
+   * Newest activity first, in keyset pages over (activity, id). `agentId` is the signed-in
+   * agent that `assignee=me` stands for.
+   */
+  async listConversations(
+    query: ListConversationsQuery,
+    agentId: string | undefined,
+  ): Promise<Page<ConversationResponse>> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const builder = this.conversations
+      .createQueryBuilder('conversation')
+      .addSelect(`(extract(epoch FROM ${ACTIVITY}) * 1000000)::bigint`, 'activity_us');
     if (query.customer_id) {
       builder.andWhere('conversation.customer_id = :customerId', { customerId: query.customer_id });
     }
     if (query.status) builder.andWhere('conversation.status = :status', { status: query.status });
-    if (query.channel)
+    if (query.channel) {
       builder.andWhere('conversation.channel = :channel', { channel: query.channel });
-    return fetchPage(builder, query, mapConversation);
-  }
-
-  private async saveOpen(
-    conversation: Conversation,
-    event: (saved: Conversation) => NewEvent | null,
-  ): Promise<Conversation> {
-    try {
-      return await this.conversations.manager.transaction(async (manager) => {
-        const saved = await manager.save(conversation);
-        const appended = event(saved);
-        if (appended) await this.eventLog.append(manager, appended);
-        return saved;
-      });
-    } catch (error) {
-      const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
-        .driverError?.constraint;
-      if (constraint === ONE_OPEN_PER_CHANNEL) {
-        throw new DomainError(
-          'conflict',
-          `customer ${conversation.customerId} already has an open ${conversation.channel} conversation; close it first`,
+    }
+    if (query.assignee === 'none') {
+      builder.andWhere('conversation.assignee_id IS NULL');
+    } else if (query.assignee) {
+      const assigneeId = query.assignee === 'me' ? agentId : query.assignee;
+      if (!assigneeId) {
+        throw DomainError.invalidField(
+          'assignee',
+          'assignee=me needs a signed-in agent; with an API key give the agent id',
         );
       }
-      throw error;
+      builder.andWhere('conversation.assignee_id = :assigneeId', { assigneeId });
     }
+    const cursor = query.cursor && CONVERSATION_CURSOR.exec(query.cursor);
+    if (cursor) {
+      builder.andWhere(
+        `(${ACTIVITY}, conversation.id) <
+           ('epoch'::timestamptz + :activityUs::bigint * interval '1 microsecond', :cursorId::uuid)`,
+        { activityUs: cursor[1], cursorId: cursor[2] },
+      );
+    }
+    const { entities, raw } = await builder
+      .orderBy(ACTIVITY, 'DESC')
+      .addOrderBy('conversation.id', 'DESC')
+      .limit(limit + 1)
+      .getRawAndEntities<{ activity_us: string }>();
+    const hasMore = entities.length > limit;
+    const data = entities.slice(0, limit);
+    const last = data.length - 1;
+    return {
+      data: data.map(mapConversation),
+      next_cursor: hasMore ? `${raw[last].activity_us}_${data[last].id}` : null,
+    };
   }
+
+  /** One change under the row's lock, so it never interleaves with a message touching the row. */
+  private async change(id: string, apply: (conversation: Conversation) => void) {
+    return this.conversations.manager.transaction(async (manager) => {
+      const conversation = await manager.findOne(Conversation, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
+      if (!conversation) throw DomainError.notFound('conversation', id);
+      const before = { ...conversation };
+      apply(conversation);
+      const changed = (['status', 'assigneeId', 'unreadCount'] as const).some(
+        (field) => conversation[field] !== before[field],
+      );
+      if (!changed) return conversation;
+      const saved = await manager.save(conversation).catch((error: unknown) => {
+        throw asOpenConflict(error, conversation);
+      });
+      await this.eventLog.append(manager, {
+        type: 'conversation.updated',
+        conversationId: id,
+        previousStatus: before.status,
+        data: mapConversation(saved),
+      });
+      return saved;
+    });
+  }
+}
+
+/** A second open conversation on the customer's channel, as the conflict it is. */
+function asOpenConflict(error: unknown, conversation: Conversation): unknown {
+  const constraint = (error as QueryFailedError & { driverError: { constraint?: string } })
+    .driverError?.constraint;
+  if (constraint !== ONE_OPEN_PER_CHANNEL) return error;
+  return new DomainError(
+    'conflict',
+    `customer ${conversation.customerId} already has an open ${conversation.channel} conversation; close it first`,
+  );
 }

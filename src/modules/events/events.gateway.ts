@@ -10,7 +10,10 @@ import {
 import type { Server, Socket } from 'socket.io';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { apiKeyDigests, isAuthorized } from '../../platform/http/api-key.guard';
+import { apiKeyDigests, isAuthorized } from '../../platform/http/api-key';
+import { isSameOriginRequest, originHeadersOf } from '../agents/request-origin';
+import { sessionTokenOf } from '../agents/session-cookie';
+import { SessionService } from '../agents/session.service';
 import { EventRelay, EventSocketData } from './event-relay';
 import { applySubscriptionChange, parseHandshake } from './event-subscription';
 
@@ -23,7 +26,8 @@ export interface SubscriptionAck {
 
 /**
  * socket.io on the API's own port. The handshake carries the API key (`auth.token`, or an
- * `Authorization: Bearer` header for non-browser clients) and optionally `last_seq`.
+ * `Authorization: Bearer` header for non-browser clients) or, from the inbox page, the session
+ * cookie; and optionally `last_seq`.
  */
 @WebSocketGateway()
 export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket> {
@@ -33,6 +37,7 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly relay: EventRelay,
+    private readonly sessions: SessionService,
   ) {
     this.keyDigests = apiKeyDigests(config.apiKeys);
   }
@@ -41,17 +46,41 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
     server.use((socket, next) => {
       const handshake = parseHandshake(socket.handshake.auth);
       if ('error' in handshake) return next(new Error(handshake.error));
-      const header = handshake.token
-        ? `Bearer ${handshake.token}`
-        : socket.handshake.headers.authorization;
-      if (this.keyDigests.length > 0 && !isAuthorized(header, this.keyDigests)) {
-        this.logger.warn({ address: socket.handshake.address }, 'socket refused: no valid API key');
-        return next(new Error('unauthorized: a valid API key is required in auth.token'));
-      }
-      (socket.data as EventSocketData).handshake = handshake;
-      next();
+      this.admits(socket, handshake.token).then(
+        (admitted) => {
+          if (!admitted) {
+            this.logger.warn(
+              { address: socket.handshake.address },
+              'socket refused: no valid API key or session',
+            );
+            return next(
+              new Error('unauthorized: a valid API key in auth.token, or a signed-in session, is required'),
+            );
+          }
+          (socket.data as EventSocketData).handshake = handshake;
+          next();
+        },
+        (error: Error) => next(error),
+      );
     });
     this.relay.attach(server);
+  }
+
+  /**
+   * Like the REST API: an API key when one is given, else a session, else nothing when API_KEYS
+   * is empty. A session must come from a page of this origin: browsers open WebSockets to any
+   * site with its cookies, so without the check another site could read the inbox live.
+   */
+  private async admits(socket: Socket, token: string | undefined): Promise<boolean> {
+    const { headers } = socket.handshake;
+    const open = this.keyDigests.length === 0;
+    const authorization = token ? `Bearer ${token}` : headers.authorization;
+    if (authorization !== undefined && !open) return isAuthorized(authorization, this.keyDigests);
+    const sessionToken = sessionTokenOf(headers.cookie);
+    if (sessionToken && isSameOriginRequest(originHeadersOf(headers))) {
+      if (await this.sessions.findSignedInAgent(sessionToken)) return true;
+    }
+    return open;
   }
 
   handleConnection(socket: Socket): void {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AgentsModule } from '../agents/agents.module';
 import { EventLogModule } from './event-log.module';
 import { EventRelay } from './event-relay';
 import { EventSequencerModule } from './event-sequencer.module';
@@ -7,7 +8,7 @@ import { EventsGateway } from './events.gateway';
 
 /** API only: reading the log (REST) and real time (socket.io), fed by this process's relay. */
 @Module({
-  imports: [EventLogModule, EventSequencerModule],
+  imports: [EventLogModule, EventSequencerModule, AgentsModule],
   controllers: [EventsController],
   providers: [EventRelay, EventsGateway],
 })

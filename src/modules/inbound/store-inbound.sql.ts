@@ -1,5 +1,8 @@
 import { statement } from '../../platform/database/prepared-sql';
-import { conversationJsonSql } from '../conversation/dto/conversation-json.sql';
+import {
+  conversationJsonSql,
+  lastMessageJsonSql,
+} from '../conversation/dto/conversation-json.sql';
 import { customerJsonSql } from '../customer/dto/customer-json.sql';
 import { messageJsonSql } from '../messaging/dto/message-json.sql';
 
@@ -8,7 +11,8 @@ import { messageJsonSql } from '../messaging/dto/message-json.sql';
  * batch holds: the raw event is claimed (intake) or taken back (replay) and marked processed;
  * each message not stored before finds or creates its customer (by phone, email or external id)
  * and that customer's open conversation on the channel, is inserted, and touches its
- * conversation; customer.created, conversation.created and message.created are appended in that
+ * conversation (last message, unread count; a conversation opened here starts with them, since
+ * the statement cannot update a row it inserts); customer.created, conversation.created and message.created are appended in that
  * order. No row comes back when the raw event was already claimed (same bytes stored before) or
  * already processed (replay); otherwise one row per stored message, or one with a NULL message
  * when there was nothing new to store.
@@ -79,7 +83,7 @@ function storeInboundSql(claim: string, input: string): string {
      WHERE customers.id = unnamed.known_customer_id AND customers.name IS NULL
   ),
   customer_of AS (
-    SELECT identified.position, identified.channel, identified.subject,
+    SELECT identified.position, identified.message_id, identified.channel, identified.subject,
            identified.thread_conversation_id, identified.new_conversation_id,
            COALESCE(identified.thread_customer_id, identified.known_customer_id, created.id)
              AS customer_id
@@ -97,12 +101,16 @@ function storeInboundSql(claim: string, input: string): string {
   ),
   new_conversation AS (
     INSERT INTO conversations (id, customer_id, channel, subject, status, last_message_at,
-                               created_at, updated_at)
+                               unread_count, last_message_id, created_at, updated_at)
     SELECT DISTINCT ON (customer_id, channel)
            new_conversation_id, customer_id, channel, subject, 'open', $16::timestamptz,
+           count(*) OVER opened,
+           last_value(message_id) OVER (opened ORDER BY position
+                                        ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING),
            $16::timestamptz, $16::timestamptz
       FROM conversation_of
      WHERE open_id IS NULL AND customer_id IS NOT NULL
+    WINDOW opened AS (PARTITION BY customer_id, channel)
      ORDER BY customer_id, channel, position
     ON CONFLICT DO NOTHING
     RETURNING *
@@ -130,8 +138,15 @@ function storeInboundSql(claim: string, input: string): string {
     RETURNING *
   ),
   touched AS (
-    UPDATE conversations SET last_message_at = GREATEST(last_message_at, $16::timestamptz)
-     WHERE id IN (SELECT conversation_id FROM message)
+    UPDATE conversations
+       SET last_message_at = GREATEST(last_message_at, $16::timestamptz),
+           last_message_id = CASE WHEN last_message_at > $16::timestamptz THEN last_message_id
+                                  ELSE stored.last_id END,
+           unread_count = unread_count + stored.count
+      FROM (SELECT conversation_id, count(*) AS count,
+                   (array_agg(id ORDER BY id DESC))[1] AS last_id
+              FROM message GROUP BY conversation_id) AS stored
+     WHERE conversations.id = stored.conversation_id
   ),
   appended AS (
     INSERT INTO events (type, conversation_id, previous_status, data)
@@ -140,8 +155,10 @@ function storeInboundSql(claim: string, input: string): string {
              ${customerJsonSql('new_customer')} AS data
         FROM new_customer
       UNION ALL
-      SELECT 2, id, 'conversation.created', id, ${conversationJsonSql('new_conversation')}
+      SELECT 2, new_conversation.id, 'conversation.created', new_conversation.id,
+             ${conversationJsonSql('new_conversation', lastMessageJsonSql('last_message'))}
         FROM new_conversation
+        LEFT JOIN message last_message ON last_message.id = new_conversation.last_message_id
       UNION ALL
       SELECT 3, id, 'message.created', conversation_id, ${messageJsonSql('message')}
         FROM message

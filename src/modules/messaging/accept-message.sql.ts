@@ -6,7 +6,8 @@ import { messageJsonSql } from './dto/message-json.sql';
 /**
  * POST /api/messages in one statement, so one round trip and one commit: the conversation and
  * its customer are read, the WhatsApp reply window checked, the message inserted, the
- * conversation touched and `message.created` appended. No row comes back when the conversation
+ * conversation touched (its last message, and its unread count for an inbound one) and
+ * `message.created` appended. No row comes back when the conversation
  * is missing, on another channel, or its window is closed; MessageService then says which.
  *
  * $1 id, $2 conversation_id, $3 direction, $4 channel, $5 body, $6 subject, $7 template,
@@ -54,7 +55,10 @@ function acceptSql(idempotencyKey: boolean): string {
   ),
   touched AS (
     UPDATE conversations
-       SET last_message_at = GREATEST(COALESCE(last_message_at, message.created_at), message.created_at)
+       SET last_message_at = GREATEST(COALESCE(last_message_at, message.created_at), message.created_at),
+           last_message_id = CASE WHEN last_message_at > message.created_at THEN last_message_id
+                                  ELSE message.id END,
+           unread_count = unread_count + (message.direction = 'inbound')::int
       FROM message WHERE conversations.id = message.conversation_id
   ),
   created_event AS (${appendEventsSql(

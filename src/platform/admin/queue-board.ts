@@ -5,9 +5,8 @@ import { getQueueToken } from '@nestjs/bullmq';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Queue } from 'bullmq';
 import type { FastifyInstance } from 'fastify';
-import { createHash } from 'node:crypto';
 import type { AppConfig } from '../config/app-config';
-import { isAuthorized } from '../http/api-key.guard';
+import { apiKeyDigests, isAuthorized } from '../http/api-key';
 import { OUTBOUND_QUEUE } from '../queue/queue-names';
 
 export const QUEUE_BOARD_PATH = '/admin/queues';
@@ -43,7 +42,7 @@ export async function registerQueueBoard(
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Outbound queues' } },
   });
-  const keyDigests = config.apiKeys.map((key) => createHash('sha256').update(key).digest());
+  const keyDigests = apiKeyDigests(config.apiKeys);
 
   await app.register(async (scope: FastifyInstance) => {
     if (keyDigests.length > 0) {

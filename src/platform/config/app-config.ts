@@ -65,6 +65,8 @@ export interface AppConfig {
   queuePrefix: string;
   defaultCountry: string;
   apiKeys: string[];
+  /** How long an agent's sign-in lasts (SESSION_TTL_HOURS). */
+  sessionTtlMs: number;
   publicBaseUrl: string;
   logLevel: string;
   /** The worker's own Prometheus endpoint; 0 = none. */
@@ -208,6 +210,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     .filter(Boolean);
   if (apiKeys.length === 0 && nodeEnv === 'production') {
     problems.push('API_KEYS must be set when NODE_ENV=production (the API would be open)');
+  }
+
+  const sessionTtlRaw = text('SESSION_TTL_HOURS') ?? '12';
+  const sessionTtlHours = Number(sessionTtlRaw);
+  if (!Number.isFinite(sessionTtlHours) || sessionTtlHours <= 0) {
+    problems.push(
+      `SESSION_TTL_HOURS must be a number of hours > 0 (decimals allowed), got "${sessionTtlRaw}"`,
+    );
   }
 
   const defaultCountry = (text('DEFAULT_COUNTRY') ?? 'US').toUpperCase();
@@ -361,6 +371,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     queuePrefix: text('QUEUE_PREFIX') ?? 'omni',
     defaultCountry,
     apiKeys,
+    sessionTtlMs: Math.max(1000, Math.round(sessionTtlHours * HOUR_MS)),
     publicBaseUrl: (url('PUBLIC_BASE_URL', `http://localhost:${port}`) ?? '').replace(/\/+$/, ''),
     logLevel: oneOf(
       'LOG_LEVEL',

@@ -1,3 +1,5 @@
+import { AgentSession } from '../../modules/agents/agent-session.entity';
+import { Agent } from '../../modules/agents/agent.entity';
 import { Attachment } from '../../modules/attachments/attachment.entity';
 import { Conversation } from '../../modules/conversation/conversation.entity';
 import { Customer } from '../../modules/customer/customer.entity';
@@ -24,4 +26,6 @@ export const ENTITIES = [
   WebhookDelivery,
   WebhookDeliveryAttempt,
   Attachment,
+  Agent,
+  AgentSession,
 ];

@@ -12,6 +12,7 @@ export type DomainErrorCode =
   | 'whatsapp_window_closed'
   | 'unauthorized'
   | 'forbidden'
+  | 'too_many_requests'
   | 'unsupported_media_type'
   | 'events_pruned'
   | 'attachment_too_large'
@@ -36,6 +37,13 @@ export class DomainError extends Error {
     super(message);
     this.name = 'DomainError';
     this.fields = fields;
+  }
+
+  /** The caller must wait: sent with a Retry-After header and `retry_after_seconds`. */
+  static tooManyRequests(message: string, retryAfterSeconds: number): DomainError {
+    return new DomainError('too_many_requests', message, [], {
+      retry_after_seconds: retryAfterSeconds,
+    });
   }
 
   static notFound(resource: string, id: string): DomainError {

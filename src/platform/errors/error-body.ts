@@ -21,6 +21,7 @@ export const HTTP_ERRORS = {
   whatsapp_window_closed: 422,
   attachment_too_large: 422,
   attachment_type_not_allowed: 422,
+  too_many_requests: 429,
   internal_error: 500,
   service_unavailable: 503,
 } as const;
@@ -58,4 +59,10 @@ export class ErrorResponse {
     description: 'validation_failed: one entry per input field at fault',
   })
   errors?: FieldProblem[];
+
+  @ApiPropertyOptional({
+    example: 840,
+    description: 'too_many_requests: seconds to wait, as in the Retry-After header',
+  })
+  retry_after_seconds?: number;
 }

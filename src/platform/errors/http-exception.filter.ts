@@ -24,6 +24,7 @@ const HTTP_ERROR_BY_DOMAIN_CODE: Record<DomainErrorCode, HttpErrorCode> = {
   events_pruned: 'events_pruned',
   attachment_too_large: 'attachment_too_large',
   attachment_type_not_allowed: 'attachment_type_not_allowed',
+  too_many_requests: 'too_many_requests',
 };
 
 /** Errors raised outside our code (Nest routing, Fastify body parsing) carry only a status. */
@@ -75,6 +76,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
       fault === 'unavailable' || fault === 'conflict'
         ? this.retryLater(fault, exception, reply)
         : this.toBody(exception, http.getRequest<FastifyRequest>());
+    if (typeof body.retry_after_seconds === 'number') {
+      void reply.header('retry-after', body.retry_after_seconds);
+    }
     void reply.status(body.statusCode).type('application/json; charset=utf-8').send(body);
   }
 

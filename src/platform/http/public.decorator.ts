@@ -2,5 +2,5 @@ import { SetMetadata } from '@nestjs/common';
 
 export const IS_PUBLIC = 'isPublic';
 
-/** Skips the API key: provider webhooks authenticate with their own signatures instead. */
+/** Skips authentication: provider webhooks check their own signatures; sign-in has none yet. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);

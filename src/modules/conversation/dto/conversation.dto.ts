@@ -1,10 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsNotEmpty, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import {
+  IsIn,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  ValidateIf,
+} from 'class-validator';
 import { Optional } from '../../../platform/http/optional';
-import { PageQuery } from '../../../platform/http/pagination';
+import { PageLimit } from '../../../platform/http/pagination';
 import { CHANNELS } from '../channel';
 import type { Channel } from '../channel';
-import type { Conversation, ConversationStatus } from '../conversation.entity';
+import type { Conversation, ConversationStatus, LastMessage } from '../conversation.entity';
+import { LAST_MESSAGE_PREVIEW_CHARS } from './conversation-json.sql';
 
 const STATUSES: ConversationStatus[] = ['open', 'closed'];
 
@@ -25,17 +35,56 @@ export class CreateConversationDto {
   subject?: string;
 }
 
+/** Each field given changes the conversation; at least one is needed. */
 export class UpdateConversationDto {
-  @ApiProperty({ enum: STATUSES, example: 'closed' })
+  @ApiPropertyOptional({ enum: STATUSES, example: 'closed' })
+  @Optional()
   @IsIn(STATUSES)
-  status: ConversationStatus;
+  status?: ConversationStatus;
+
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'the agent to answer it; null unassigns it',
+  })
+  @IsOptional()
+  @IsUUID('all', { message: 'assignee_id must be the id of an agent, or null' })
+  assignee_id?: string | null;
 }
 
-export class ListConversationsQuery extends PageQuery {
+/** `next_cursor` of the conversation list: the activity time in microseconds, then the id. */
+export const CONVERSATION_CURSOR = /^(\d{1,17})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+
+/** `?assignee=`: the signed-in agent, nobody, or an agent's id. */
+export type AssigneeFilter = 'me' | 'none' | string;
+
+/**
+ * Newest activity first (the last message, or the opening of a conversation without one), in
+ * keyset pages over (activity, id): its cursor is not an id, unlike other lists.
+ */
+export class ListConversationsQuery {
+  @PageLimit()
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'next_cursor of the previous page' })
+  @IsOptional()
+  @Matches(CONVERSATION_CURSOR, { message: 'cursor must be the next_cursor of a previous page' })
+  cursor?: string;
+
   @ApiPropertyOptional({ format: 'uuid', example: '0195f2a4-7c1e-7b7e-9a43-5f1f0c2d8e12' })
   @IsOptional()
   @IsUUID()
   customer_id?: string;
+
+  @ApiPropertyOptional({
+    example: 'me',
+    description: '`me` (the signed-in agent), `none` (unassigned) or an agent id',
+  })
+  @IsOptional()
+  @ValidateIf((query: ListConversationsQuery) => query.assignee !== 'me' && query.assignee !== 'none')
+  @IsUUID('all', { message: 'assignee must be me, none or an agent id' })
+  assignee?: AssigneeFilter;
 
   @ApiPropertyOptional({ enum: STATUSES })
   @IsOptional()
@@ -46,6 +95,22 @@ export class ListConversationsQuery extends PageQuery {
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;
+}
+
+export class LastMessageResponse implements LastMessage {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: LAST_MESSAGE_PREVIEW_CHARS,
+    description: `the first ${LAST_MESSAGE_PREVIEW_CHARS} characters of the body`,
+  })
+  body: string | null;
+  @ApiProperty({ enum: ['inbound', 'outbound'] })
+  direction: 'inbound' | 'outbound';
+  @ApiProperty({ example: 'delivered', description: 'the message status, as it is now' })
+  status: string;
 }
 
 export class ConversationResponse {
@@ -59,8 +124,14 @@ export class ConversationResponse {
   subject: string | null;
   @ApiProperty({ enum: STATUSES, example: 'open' })
   status: ConversationStatus;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the agent answering it' })
+  assignee_id: string | null;
+  @ApiProperty({ example: 2, description: 'inbound messages since an agent last read it' })
+  unread_count: number;
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   last_message_at: string | null;
+  @ApiProperty({ type: () => LastMessageResponse, nullable: true })
+  last_message: LastMessageResponse | null;
   @ApiProperty({ format: 'date-time' })
   created_at: string;
   @ApiProperty({ format: 'date-time' })
@@ -74,7 +145,10 @@ export function mapConversation(conversation: Conversation): ConversationRespons
     channel: conversation.channel,
     subject: conversation.subject,
     status: conversation.status,
+    assignee_id: conversation.assigneeId,
+    unread_count: conversation.unreadCount,
     last_message_at: conversation.lastMessageAt?.toISOString() ?? null,
+    last_message: conversation.lastMessage ?? null,
     created_at: conversation.createdAt.toISOString(),
     updated_at: conversation.updatedAt.toISOString(),
   };

@@ -10,6 +10,7 @@ import { EventSeqAtAppend1764806400000 } from './1764806400000-event-seq-at-appe
 import { ErasureAtSize1764892800000 } from './1764892800000-erasure-at-size';
 import { AppendLockAndSettledDeliveries1764979200000 } from './1764979200000-append-lock-and-settled-deliveries';
 import { RemovalLookupIndexes1765152000000 } from './1765152000000-removal-lookup-indexes';
+import { AgentsAndInbox1765238400000 } from './1765238400000-agents-and-inbox';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -25,4 +26,5 @@ export const MIGRATIONS = [
   ErasureAtSize1764892800000,
   AppendLockAndSettledDeliveries1764979200000,
   RemovalLookupIndexes1765152000000,
+  AgentsAndInbox1765238400000,
 ];
