@@ -92,6 +92,8 @@ describe('Inbox page (Chromium, real API and worker)', () => {
   });
 
   it('shows a customer’s first message in the list without a reload', async () => {
+    await inbound('Can I change the delivery day?', uniqueWaId(), 'Grace Chen');
+    await inbound('Thanks, all sorted!', uniqueWaId(), 'Omar Haddad');
     await inbound('Hello, is my order on its way?');
     // The link's accessible name holds the customer, the channel and the unread count.
     await visibleWithin(conversationLink(/Ada Lovelace.*whatsapp.*1 unread/));

@@ -59,7 +59,7 @@ describe('Inbox page at size (Chromium, real API)', () => {
     // Best of three: the first navigation also warms the API's and the browser's caches.
     for (let run = 0; run < 3; run++) {
       await page.goto(`${api.url}/inbox`, { waitUntil: 'commit' });
-      timings.push(await conversationsShownAfter(page, FIRST_PAGE));
+      timings.push(await conversationsShownAfter(page, FIRST_PAGE, seedName));
     }
     console.log(
       `inbox: first ${FIRST_PAGE} of ${CONVERSATIONS} conversations shown after ${timings.join(', ')} ms`,

@@ -92,13 +92,21 @@ export function outlineStyle(locator: Locator): Promise<string> {
   return locator.evaluate((element) => getComputedStyle(element).outlineStyle);
 }
 
-/** Milliseconds from the start of the navigation until the list shows `count` conversations. */
-export async function conversationsShownAfter(page: Page, count: number): Promise<number> {
+/**
+ * Milliseconds from the start of the navigation until the list shows `count` conversations whose
+ * text holds `text` (the customers' names arrive after the list itself).
+ */
+export async function conversationsShownAfter(
+  page: Page,
+  count: number,
+  text: string,
+): Promise<number> {
   const shownAt = await page.waitForFunction(
-    (wanted) =>
-      document.querySelectorAll('nav[aria-label="Conversations"] a').length >= wanted &&
-      performance.now(),
-    count,
+    ({ wanted, holding }) =>
+      [...document.querySelectorAll('nav[aria-label="Conversations"] a')].filter((link: any) =>
+        link.textContent.includes(holding),
+      ).length >= wanted && performance.now(),
+    { wanted: count, holding: text },
     { polling: 'raf', timeout: 15_000 },
   );
   return Math.round((await shownAt.jsonValue()) as number);

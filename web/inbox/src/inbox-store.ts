@@ -114,6 +114,8 @@ export class InboxStore {
   private signedIn(agent: Agent) {
     this.state = initialState(agent);
     this.changed({ openId: conversationIdInLocation() });
+    // Not waiting for the socket: it reloads once connected, for what changed in between.
+    void this.loadConversations();
     this.disconnect = connectLive({
       onEvent: (event) => this.apply(event),
       onStale: () => void this.reload(),
@@ -154,10 +156,13 @@ export class InboxStore {
         status,
         cursor,
       });
-      await this.loadCustomers(page.data.map((c) => c.customer_id));
-      if (request !== this.listRequest) return;
+      // An older request's conversations are still true, only its cursor belongs to another list.
       for (const conversation of page.data) upsert(this.state.conversations, conversation);
-      this.changed({ nextCursor: page.next_cursor, listLoading: false });
+      if (request === this.listRequest)
+        this.changed({ nextCursor: page.next_cursor, listLoading: false });
+      // The list shows now; each customer's name follows with one request per customer.
+      await this.loadCustomers(page.data.map((c) => c.customer_id));
+      this.changed();
     } catch (error) {
       if (request === this.listRequest)
         this.changed({ listLoading: false, listError: (error as Error).message });
