@@ -6,6 +6,7 @@ import { startApi } from './support/api-harness';
 import { closeDb, sql } from './support/db';
 import { conversationsShownAfter, createAgent, launchChromium } from './support/inbox-browser';
 import { testEnv } from './support/test-env';
+import { waitFor } from './support/wait-for';
 
 const CONVERSATIONS = 1_000;
 const FIRST_PAGE = 50;
@@ -72,6 +73,16 @@ describe('Inbox page at size (Chromium, real API)', () => {
     await expect(links.last().textContent()).resolves.toContain(
       `${seedName} ${String(CONVERSATIONS - FIRST_PAGE + 1).padStart(4, '0')}`,
     );
+
+    // The next keyset page follows on from the first, nothing skipped or repeated.
+    // The next keyset page follows on from the first, nothing skipped or repeated.
+    await page.getByRole('button', { name: 'More conversations' }).click();
+    const next = `${seedName} ${String(CONVERSATIONS - FIRST_PAGE).padStart(4, '0')}`;
+    await waitFor(
+      async () => (await links.nth(FIRST_PAGE).textContent())?.includes(next),
+      'the second page',
+    );
+    await expect(links.count()).resolves.toBe(2 * FIRST_PAGE);
   });
 
   it('weighs at most 60 KB of JavaScript and 15 KB of CSS, gzipped, for the whole page', async () => {

@@ -40,7 +40,8 @@ async function request<T>(
     // a proxy's HTML error page: the status says enough
   }
   if (response.ok) return json as T;
-  if (response.status === 401 && path !== '/api/session') onSignedOut();
+  // Any 401 but a refused sign-in means the session is gone (expired, or signed out elsewhere).
+  if (response.status === 401 && !(method === 'POST' && path === '/api/session')) onSignedOut();
   const message = Array.isArray(json?.message) ? json.message.join('; ') : json?.message;
   throw new ApiError(response.status, message || `The server answered ${response.status}.`);
 }
