@@ -1,4 +1,4 @@
-import { io, Socket } from 'socket.io-client';
+import { io, ManagerOptions, Socket, SocketOptions } from 'socket.io-client';
 import type { EventResponse } from '../../src/modules/events/dto/event.dto';
 import { waitFor } from './wait-for';
 
@@ -20,8 +20,16 @@ export interface EventSocket {
 export async function connectEvents(
   url: string,
   auth: Record<string, unknown> = {},
+  /** Handshake headers, as a browser sends them: `{ cookie, origin }`. */
+  extraHeaders: Record<string, string> = {},
 ): Promise<EventSocket> {
-  const socket = io(url, { auth, transports: ['websocket'], reconnection: false });
+  const options: Partial<ManagerOptions & SocketOptions> = {
+    auth,
+    transports: ['websocket'],
+    reconnection: false,
+    extraHeaders,
+  };
+  const socket = io(url, options);
   const events: EventResponse[] = [];
   socket.onAny((_name: string, event: EventResponse) => events.push(event));
   await new Promise<void>((resolve, reject) => {
@@ -50,9 +58,13 @@ export async function connectEvents(
 }
 
 /** A refused handshake's connect_error message. */
-export async function refusal(url: string, auth: Record<string, unknown>): Promise<string> {
+export async function refusal(
+  url: string,
+  auth: Record<string, unknown>,
+  extraHeaders: Record<string, string> = {},
+): Promise<string> {
   try {
-    const connected = await connectEvents(url, auth);
+    const connected = await connectEvents(url, auth, extraHeaders);
     connected.close();
     return 'connected';
   } catch (error) {

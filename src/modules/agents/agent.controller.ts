@@ -47,7 +47,9 @@ export class AgentController {
 
   @Delete(':id')
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'deleted; its sessions end, its conversations become unassigned' })
+  @ApiNoContentResponse({
+    description: 'deleted; its sessions end, its conversations become unassigned',
+  })
   async remove(@IdParam() id: string): Promise<void> {
     await this.agents.deleteAgent(id);
   }

@@ -50,7 +50,10 @@ export class AgentService {
   async updateAgent(id: string, input: UpdateAgentDto): Promise<Agent> {
     const passwordHash = input.password ? await hashPassword(input.password) : undefined;
     return this.agents.manager.transaction(async (manager) => {
-      const agent = await manager.findOne(Agent, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      const agent = await manager.findOne(Agent, {
+        where: { id },
+        lock: { mode: 'pessimistic_write' },
+      });
       if (!agent) throw DomainError.notFound('agent', id);
       if (input.email !== undefined) agent.email = normalizeAgentEmail(input.email);
       if (input.name !== undefined) agent.name = input.name;

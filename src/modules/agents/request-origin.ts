@@ -30,7 +30,9 @@ export function isSameOriginRequest(headers: OriginHeaders): boolean {
 const first = (value: string | string[] | undefined) => (Array.isArray(value) ? value[0] : value);
 
 /** The origin headers of a Node request's headers (HTTP or the socket.io handshake). */
-export function originHeadersOf(headers: Record<string, string | string[] | undefined>): OriginHeaders {
+export function originHeadersOf(
+  headers: Record<string, string | string[] | undefined>,
+): OriginHeaders {
   return {
     host: first(headers['x-forwarded-host']) ?? first(headers.host),
     origin: first(headers.origin),

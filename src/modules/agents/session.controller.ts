@@ -11,7 +11,12 @@ import type { Caller } from './auth/caller';
 import { mapAgent } from './dto/agent.dto';
 import { SessionResponse, SignInDto } from './dto/session.dto';
 import { isSameOriginRequest, originHeadersOf } from './request-origin';
-import { clearedSessionCookie, SESSION_COOKIE, sessionCookie, sessionTokenOf } from './session-cookie';
+import {
+  clearedSessionCookie,
+  SESSION_COOKIE,
+  sessionCookie,
+  sessionTokenOf,
+} from './session-cookie';
 import { SessionService } from './session.service';
 
 /** Signing in and out of the inbox: the session lives in an HttpOnly cookie. */
@@ -35,7 +40,10 @@ export class SessionController {
   })
   @ApiErrorResponse('unauthorized', 'the email or the password is wrong (one message for both)')
   @ApiErrorResponse('forbidden', 'sent from a page of another site')
-  @ApiErrorResponse('too_many_requests', '10 failed sign-ins for this email within 15 min; see Retry-After')
+  @ApiErrorResponse(
+    'too_many_requests',
+    '10 failed sign-ins for this email within 15 min; see Retry-After',
+  )
   async signIn(
     @Body() body: SignInDto,
     @Req() request: FastifyRequest,
@@ -64,7 +72,9 @@ export class SessionController {
   @Delete()
   @Public()
   @HttpCode(204)
-  @ApiNoContentResponse({ description: 'signed out: the session ends in every API process at once' })
+  @ApiNoContentResponse({
+    description: 'signed out: the session ends in every API process at once',
+  })
   @ApiErrorResponse('forbidden', 'sent from a page of another site')
   async signOut(
     @Req() request: FastifyRequest,

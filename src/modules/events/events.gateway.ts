@@ -54,7 +54,9 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
               'socket refused: no valid API key or session',
             );
             return next(
-              new Error('unauthorized: a valid API key in auth.token, or a signed-in session, is required'),
+              new Error(
+                'unauthorized: a valid API key in auth.token, or a signed-in session, is required',
+              ),
             );
           }
           (socket.data as EventSocketData).handshake = handshake;

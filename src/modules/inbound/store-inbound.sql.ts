@@ -1,8 +1,5 @@
 import { statement } from '../../platform/database/prepared-sql';
-import {
-  conversationJsonSql,
-  lastMessageJsonSql,
-} from '../conversation/dto/conversation-json.sql';
+import { conversationJsonSql, lastMessageJsonSql } from '../conversation/dto/conversation-json.sql';
 import { customerJsonSql } from '../customer/dto/customer-json.sql';
 import { messageJsonSql } from '../messaging/dto/message-json.sql';
 

@@ -55,7 +55,10 @@ export class AuthenticationGuard implements CanActivate {
     const token = sessionTokenOf(request.headers.cookie);
     const agent = token ? await this.sessions.findSignedInAgent(token) : null;
     if (token && agent) {
-      if (!SAFE_METHODS.has(request.method) && !isSameOriginRequest(originHeadersOf(request.headers))) {
+      if (
+        !SAFE_METHODS.has(request.method) &&
+        !isSameOriginRequest(originHeadersOf(request.headers))
+      ) {
         throw new DomainError(
           'forbidden',
           'a signed-in browser may change data only from pages of this site (Origin/Sec-Fetch-Site differ)',

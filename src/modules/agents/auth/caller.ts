@@ -7,9 +7,7 @@ import type { Agent } from '../agent.entity';
  * nobody, which only an API without API_KEYS (development) lets through.
  */
 export type Caller =
-  | { kind: 'api_key' }
-  | { kind: 'session'; agent: Agent; token: string }
-  | { kind: 'anonymous' };
+  { kind: 'api_key' } | { kind: 'session'; agent: Agent; token: string } | { kind: 'anonymous' };
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -54,7 +54,8 @@ export class UpdateConversationDto {
 }
 
 /** `next_cursor` of the conversation list: the activity time in microseconds, then the id. */
-export const CONVERSATION_CURSOR = /^(\d{1,17})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
+export const CONVERSATION_CURSOR =
+  /^(\d{1,17})_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/i;
 
 /** `?assignee=`: the signed-in agent, nobody, or an agent's id. */
 export type AssigneeFilter = 'me' | 'none' | string;
@@ -82,7 +83,9 @@ export class ListConversationsQuery {
     description: '`me` (the signed-in agent), `none` (unassigned) or an agent id',
   })
   @IsOptional()
-  @ValidateIf((query: ListConversationsQuery) => query.assignee !== 'me' && query.assignee !== 'none')
+  @ValidateIf(
+    (query: ListConversationsQuery) => query.assignee !== 'me' && query.assignee !== 'none',
+  )
   @IsUUID('all', { message: 'assignee must be me, none or an agent id' })
   assignee?: AssigneeFilter;
 
@@ -124,7 +127,12 @@ export class ConversationResponse {
   subject: string | null;
   @ApiProperty({ enum: STATUSES, example: 'open' })
   status: ConversationStatus;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'the agent answering it' })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'the agent answering it',
+  })
   assignee_id: string | null;
   @ApiProperty({ example: 2, description: 'inbound messages since an agent last read it' })
   unread_count: number;
