@@ -20,6 +20,7 @@ export interface InboxState {
   /** The open conversation's messages, by id. */
   messages: Map<string, Message>;
   earlierCursor: string | null;
+  threadError: string | null;
   live: LiveState;
 }
 
@@ -35,6 +36,7 @@ const initialState = (agent: Agent | null | undefined): InboxState => ({
   openId: null,
   messages: new Map(),
   earlierCursor: null,
+  threadError: null,
   live: 'connecting',
 });
 
@@ -178,19 +180,23 @@ export class InboxStore {
   /** Opens the conversation the location names (links and Alt+J/K change the location). */
   async open(id: string | null) {
     if (id === this.state.openId && (id === null || this.state.messages.size > 0)) return;
-    this.changed({ openId: id, messages: new Map(), earlierCursor: null });
+    this.changed({ openId: id, messages: new Map(), earlierCursor: null, threadError: null });
     if (id) await this.loadThread(id);
   }
 
   private async loadThread(id: string) {
-    const [page] = await Promise.all([
-      api.listMessages(id),
-      this.state.conversations.has(id) ? undefined : this.refreshConversation(id),
-    ]);
-    if (this.state.openId !== id) return;
-    for (const message of page.data) upsert(this.state.messages, message);
-    this.changed({ earlierCursor: page.next_cursor });
-    await this.markRead(id);
+    try {
+      const [page] = await Promise.all([
+        api.listMessages(id),
+        this.state.conversations.has(id) ? undefined : this.refreshConversation(id),
+      ]);
+      if (this.state.openId !== id) return;
+      for (const message of page.data) upsert(this.state.messages, message);
+      this.changed({ earlierCursor: page.next_cursor, threadError: null });
+      await this.markRead(id);
+    } catch (error) {
+      if (this.state.openId === id) this.changed({ threadError: (error as Error).message });
+    }
   }
 
   async loadEarlierMessages() {
@@ -272,10 +278,10 @@ export class InboxStore {
       id,
       setTimeout(() => {
         this.refreshes.delete(id);
-        void this.refreshConversation(id).then(() =>
+        void this.refreshConversation(id)
           // The agent has it in front of them: what arrives is read as it arrives.
-          id === this.state.openId ? this.markRead(id) : undefined,
-        );
+          .then(() => (id === this.state.openId ? this.markRead(id) : undefined))
+          .catch(() => undefined); // the next change or reconnection reads it again
       }, 50),
     );
   }

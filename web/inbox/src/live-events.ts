@@ -29,6 +29,11 @@ export function connectLive(handlers: LiveHandlers): () => void {
   let lastSeq: number | undefined;
   const socket = io({
     auth: (send) => send(lastSeq === undefined ? {} : { last_seq: lastSeq }),
+    // WebSocket first: connected in one round trip, and no long poll holding one of the browser's
+    // six connections while the list and its customers load. Long polling stays the fallback
+    // where a proxy refuses WebSockets.
+    transports: ['websocket', 'polling'],
+    tryAllTransports: true,
     reconnectionDelay: 500,
     reconnectionDelayMax: 2000,
   });

@@ -16,7 +16,14 @@ export function Thread({ store, state }: { store: InboxStore; state: InboxState 
     if (pinned.current && log.current) log.current.scrollTop = log.current.scrollHeight;
   }, [lastId]);
 
-  if (!conversation) return <p class="placeholder">Loading the conversation…</p>;
+  if (!conversation)
+    return state.threadError ? (
+      <p class="placeholder" role="alert">
+        {state.threadError}
+      </p>
+    ) : (
+      <p class="placeholder">Loading the conversation…</p>
+    );
   const name = customerLabel(state.customers.get(conversation.customer_id));
   const mine = conversation.assignee_id === state.agent!.id;
 
@@ -57,7 +64,7 @@ export function Thread({ store, state }: { store: InboxStore; state: InboxState 
           )}
         </div>
         <p class="error" role="alert">
-          {error}
+          {error ?? state.threadError}
         </p>
       </header>
       <div
