@@ -445,12 +445,13 @@ describe('Agents and sessions', () => {
         `SELECT count(*)::int AS n FROM customers WHERE name = 'Cross-site?'`,
       );
 
-      for (const headers of [
+      const otherSites: Record<string, string>[] = [
         { origin: 'https://evil.example' },
         { origin: 'null' },
         { 'sec-fetch-site': 'cross-site' },
         { 'sec-fetch-site': 'same-site', origin: 'https://sub.example' },
-      ]) {
+      ];
+      for (const headers of otherSites) {
         const refused = await post(headers);
         expect([headers, refused.status, refused.body.error]).toEqual([headers, 403, 'forbidden']);
       }

@@ -2,6 +2,11 @@ import { Client } from 'pg';
 import type { PreparedSql, Statement } from '../src/platform/database/prepared-sql';
 import { PRUNE_EVENTS, PRUNE_WEBHOOK_DELIVERIES } from '../src/modules/lifecycle/retention.sql';
 import { ACCEPT_MESSAGE } from '../src/modules/messaging/accept-message.sql';
+import {
+  ConversationListFilter,
+  conversationListQuery,
+} from '../src/modules/conversation/conversation-list.sql';
+import { Conversation } from '../src/modules/conversation/conversation.entity';
 import { DeliveryLedger } from '../src/modules/messaging/delivery-ledger';
 import { HAS_HELD_RECEIPTS } from '../src/modules/messaging/receipt-held.sql';
 import { LOCK_RECEIPT_TARGETS } from '../src/modules/messaging/receipt-targets.sql';
@@ -212,6 +217,146 @@ describe('Query plans of the per-message statements', () => {
     expect(scansOf(plan, 'messages')).toEqual([
       'Index Only Scan using messages_customer_inbound_idx',
     ]);
+  });
+});
+
+/**
+ * The inbox lists conversations newest activity first, 50 at a time, from a table that grows
+ * with every customer: each page must be read in order from an index and stop after it, never
+ * sort every conversation of an assignee, a status or the whole table.
+ */
+describe('Query plans of the conversation list', () => {
+  const AGENT = '0190c3a0-0000-7000-8000-0000000a6e01';
+  const SEED = 'query-plans conversation list';
+  let client: Client;
+  let dataSource: DataSource;
+
+  beforeAll(async () => {
+    dataSource = new DataSource(dataSourceOptions({ databaseUrl: TEST_DATABASE_URL } as AppConfig));
+    await dataSource.initialize();
+    client = new Client({ connectionString: TEST_DATABASE_URL });
+    await client.connect();
+    await client.query('BEGIN');
+    await client.query(
+      `INSERT INTO agents (id, email, name, role, password_hash)
+       SELECT CASE n WHEN 1 THEN '${AGENT}'::uuid ELSE webhook_uuid_v7() END,
+              'plans-' || n || '@example.com', 'Plans', 'agent', 'x'
+         FROM generate_series(1, 20) AS n`,
+    );
+    // A year on: mostly closed, spread over 20 agents and the unassigned, activity over months.
+    await client.query(`
+      WITH customer AS (
+        INSERT INTO customers (id, name)
+        SELECT webhook_uuid_v7(), '${SEED}' FROM generate_series(1, 30000) RETURNING id),
+      agent AS (SELECT id, row_number() OVER (ORDER BY id) AS k FROM agents)
+      INSERT INTO conversations (id, customer_id, channel, status, assignee_id, last_message_at,
+                                 created_at)
+      SELECT webhook_uuid_v7(), customer.id,
+             (ARRAY['whatsapp', 'sms', 'email', 'web'])[1 + (n / 10) % 4],
+             CASE WHEN n % 10 = 0 THEN 'open' ELSE 'closed' END,
+             (SELECT id FROM agent WHERE k = 1 + n % 21),
+             CASE WHEN n % 7 = 0 THEN NULL ELSE now() - interval '1 minute' * (30000 - n) END,
+             now() - interval '1 minute' * (40000 - n)
+        FROM (SELECT id, row_number() OVER () AS n FROM customer) AS customer`);
+    await client.query('ANALYZE conversations');
+  });
+  afterAll(async () => {
+    await client.query('ROLLBACK');
+    await client.end();
+    await dataSource.destroy();
+  });
+
+  const nodeTypes = (node: PlanNode): string[] => [
+    node['Node Type'],
+    ...(node.Plans ?? []).flatMap(nodeTypes),
+  ];
+  const indexesOf = (node: PlanNode): string[] => [
+    ...(node['Index Name'] ? [node['Index Name']] : []),
+    ...(node.Plans ?? []).flatMap(indexesOf),
+  ];
+
+  async function listPlan(filter: Omit<ConversationListFilter, 'limit'>): Promise<PlanNode> {
+    const query = conversationListQuery(
+      dataSource.getRepository(Conversation).createQueryBuilder('conversation'),
+      { ...filter, limit: 50 },
+    );
+    const [text, params] = query.getQueryAndParameters();
+    const { rows } = await client.query(`EXPLAIN (FORMAT JSON) ${text}`, params);
+    return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+  }
+
+  const after = { activityUs: String(Date.now() * 1000 - 3_600_000_000), id: AGENT };
+  const LIST_INDEXES = [
+    'conversations_activity_idx',
+    'conversations_status_activity_idx',
+    'conversations_assignee_activity_idx',
+    'conversations_unassigned_activity_idx',
+  ];
+
+  /**
+   * Each filter the inbox sends, and the index that must serve it when its rows are few among
+   * many (where reading the general order and skipping would walk the table). Where they are
+   * many, Postgres may read any index in the list's order: it stops after the page either way.
+   */
+  it.each<[string, Omit<ConversationListFilter, 'limit'>, string | null]>([
+    ['everyone', {}, 'conversations_activity_idx'],
+    ['everyone, a later page', { after }, 'conversations_activity_idx'],
+    ['everyone, open', { status: 'open' }, 'conversations_status_activity_idx'],
+    [
+      'everyone, open, a later page',
+      { status: 'open', after },
+      'conversations_status_activity_idx',
+    ],
+    ['everyone, closed', { status: 'closed' }, null],
+    [
+      'one agent, open',
+      { assigneeId: AGENT, status: 'open' },
+      'conversations_assignee_activity_idx',
+    ],
+    [
+      'one agent, closed',
+      { assigneeId: AGENT, status: 'closed' },
+      'conversations_assignee_activity_idx',
+    ],
+    [
+      'one agent, closed, a later page',
+      { assigneeId: AGENT, status: 'closed', after },
+      'conversations_assignee_activity_idx',
+    ],
+    [
+      'the unassigned, open',
+      { assigneeId: null, status: 'open' },
+      'conversations_unassigned_activity_idx',
+    ],
+    [
+      'the unassigned, closed',
+      { assigneeId: null, status: 'closed' },
+      'conversations_unassigned_activity_idx',
+    ],
+    [
+      'the unassigned, closed, a later page',
+      { assigneeId: null, status: 'closed', after },
+      'conversations_unassigned_activity_idx',
+    ],
+  ])('reads %s in order from an index, stopping after the page', async (_, filter, index) => {
+    const plan = await listPlan(filter);
+    const [scan, ...more] = scansOf(plan, 'conversations');
+    expect(more).toEqual([]);
+    expect(scan).toMatch(new RegExp(`^Index Scan using (${index ?? LIST_INDEXES.join('|')})$`));
+    // No Sort above it: the rows come in the list's order, so the LIMIT ends the scan.
+    expect(nodeTypes(plan).filter((type) => type.endsWith('Sort'))).toEqual([]);
+  });
+
+  /** Postgres may also read these few rows by index and sort them; never the whole table. */
+  it.each<[string, Omit<ConversationListFilter, 'limit'>]>([
+    ['one agent, any status', { assigneeId: AGENT }],
+    ['one agent, open, on sms', { assigneeId: AGENT, status: 'open', channel: 'sms' }],
+  ])('reads %s through an index of the list', async (_, filter) => {
+    const plan = await listPlan(filter);
+    const used = indexesOf(plan).filter((name) => name.startsWith('conversations'));
+    expect(used).toHaveLength(1);
+    expect(LIST_INDEXES).toContain(used[0]);
+    expect(nodeTypes(plan)).not.toContain('Seq Scan');
   });
 });
 

@@ -7,8 +7,10 @@ import { DEFAULT_PAGE_SIZE, Page } from '../../platform/http/pagination';
 import { AgentService } from '../agents/agent.service';
 import { CustomerService } from '../customer/customer.service';
 import { EventLog } from '../events/event-log';
+import { conversationListQuery } from './conversation-list.sql';
 import { Conversation } from './conversation.entity';
 import {
+  AssigneeFilter,
   CONVERSATION_CURSOR,
   ConversationResponse,
   CreateConversationDto,
@@ -18,12 +20,6 @@ import {
 } from './dto/conversation.dto';
 
 const ONE_OPEN_PER_CHANNEL = 'conversations_one_open_per_channel';
-
-/**
- * The list's order, newest activity first; the same expression as the indexes
- * conversations_activity_idx and conversations_assignee_activity_idx, so they serve it.
- */
-const ACTIVITY = 'COALESCE(conversation.last_message_at, conversation.created_at)';
 
 @Injectable()
 export class ConversationService {
@@ -97,41 +93,18 @@ export class ConversationService {
     agentId: string | undefined,
   ): Promise<Page<ConversationResponse>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const builder = this.conversations
-      .createQueryBuilder('conversation')
-      .addSelect(`(extract(epoch FROM ${ACTIVITY}) * 1000000)::bigint`, 'activity_us');
-    if (query.customer_id) {
-      builder.andWhere('conversation.customer_id = :customerId', { customerId: query.customer_id });
-    }
-    if (query.status) builder.andWhere('conversation.status = :status', { status: query.status });
-    if (query.channel) {
-      builder.andWhere('conversation.channel = :channel', { channel: query.channel });
-    }
-    if (query.assignee === 'none') {
-      builder.andWhere('conversation.assignee_id IS NULL');
-    } else if (query.assignee) {
-      const assigneeId = query.assignee === 'me' ? agentId : query.assignee;
-      if (!assigneeId) {
-        throw DomainError.invalidField(
-          'assignee',
-          'assignee=me needs a signed-in agent; with an API key give the agent id',
-        );
-      }
-      builder.andWhere('conversation.assignee_id = :assigneeId', { assigneeId });
-    }
-    const cursor = query.cursor && CONVERSATION_CURSOR.exec(query.cursor);
-    if (cursor) {
-      builder.andWhere(
-        `(${ACTIVITY}, conversation.id) <
-           ('epoch'::timestamptz + :activityUs::bigint * interval '1 microsecond', :cursorId::uuid)`,
-        { activityUs: cursor[1], cursorId: cursor[2] },
-      );
-    }
-    const { entities, raw } = await builder
-      .orderBy(ACTIVITY, 'DESC')
-      .addOrderBy('conversation.id', 'DESC')
-      .limit(limit + 1)
-      .getRawAndEntities<{ activity_us: string }>();
+    const cursor = query.cursor ? CONVERSATION_CURSOR.exec(query.cursor) : null;
+    const { entities, raw } = await conversationListQuery(
+      this.conversations.createQueryBuilder('conversation'),
+      {
+        customerId: query.customer_id,
+        status: query.status,
+        channel: query.channel,
+        assigneeId: this.assigneeOf(query.assignee, agentId),
+        after: cursor ? { activityUs: cursor[1], id: cursor[2] } : undefined,
+        limit,
+      },
+    ).getRawAndEntities<{ activity_us: string }>();
     const hasMore = entities.length > limit;
     const data = entities.slice(0, limit);
     const last = data.length - 1;
@@ -139,6 +112,20 @@ export class ConversationService {
       data: data.map(mapConversation),
       next_cursor: hasMore ? `${raw[last].activity_us}_${data[last].id}` : null,
     };
+  }
+
+  /** `?assignee=`: undefined lists everyone's, null the unassigned. */
+  private assigneeOf(
+    assignee: AssigneeFilter | undefined,
+    agentId: string | undefined,
+  ): string | null | undefined {
+    if (assignee === 'none') return null;
+    if (assignee !== 'me') return assignee;
+    if (agentId) return agentId;
+    throw DomainError.invalidField(
+      'assignee',
+      'assignee=me needs a signed-in agent; with an API key give the agent id',
+    );
   }
 
   /** One change under the row's lock, so it never interleaves with a message touching the row. */

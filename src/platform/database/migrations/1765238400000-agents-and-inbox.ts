@@ -57,14 +57,28 @@ export class AgentsAndInbox1765238400000 implements MigrationInterface {
     await queryRunner.query(
       `CREATE INDEX conversations_activity_idx ON conversations ((${ACTIVITY}), id)`,
     );
+    // The inbox always asks for open or closed ones, of everyone, of one assignee or of nobody;
+    // API clients may leave the status out. `assignee_id IS NULL` does not let Postgres read an
+    // index on (assignee_id, ...) in order, so the unassigned have a partial index of their own.
+    // A query without status but with an assignee reads that assignee's rows and sorts them.
+    await queryRunner.query(
+      `CREATE INDEX conversations_status_activity_idx
+         ON conversations (status, (${ACTIVITY}), id)`,
+    );
     await queryRunner.query(
       `CREATE INDEX conversations_assignee_activity_idx
-         ON conversations (assignee_id, (${ACTIVITY}), id)`,
+         ON conversations (assignee_id, status, (${ACTIVITY}), id) WHERE assignee_id IS NOT NULL`,
+    );
+    await queryRunner.query(
+      `CREATE INDEX conversations_unassigned_activity_idx
+         ON conversations (status, (${ACTIVITY}), id) WHERE assignee_id IS NULL`,
     );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.query(`DROP INDEX conversations_unassigned_activity_idx`);
     await queryRunner.query(`DROP INDEX conversations_assignee_activity_idx`);
+    await queryRunner.query(`DROP INDEX conversations_status_activity_idx`);
     await queryRunner.query(`DROP INDEX conversations_activity_idx`);
     await queryRunner.query(`
       ALTER TABLE conversations
