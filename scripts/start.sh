@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 fi
-npx nest build
+npm run --silent build
 # Settings from .env when there is one (see .env.example); the defaults suit a local dev box.
 if [ -f .env ]; then set -a; . ./.env; set +a; fi
 node dist/platform/database/migrate.js

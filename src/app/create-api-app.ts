@@ -10,6 +10,7 @@ import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
 import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
+import { registerInboxPage } from './inbox-page';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
@@ -34,6 +35,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   await registerMultipart(app);
   setupOpenApi(app);
   await registerQueueBoard(app, config);
+  await registerInboxPage(app);
   app.enableShutdownHooks();
   if (config.apiKeys.length === 0) {
     logger.warn(
