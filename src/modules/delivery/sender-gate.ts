@@ -11,12 +11,13 @@ export const senderPauseKey = (queuePrefix: string, senderId: string) =>
 
 /**
  * How long a message over its sender's rate waits. Every refused take still counts in the
- * window, so the n-th one over the limit waits for the window it fits in instead of all of them
- * coming back together at the next one and being refused again.
+ * window, so the n-th one over the limit gets the n-th slot after the window ends, one slot being
+ * 1/rate of a second: they come back spaced as the rate allows and in the order they were refused
+ * (priority order, as the queue handed them out), instead of all at once to be refused again.
  */
 export function overLimitDelayMs(refused: RateLimiterRes, perSecond: number): number {
   const over = Math.max(1, refused.consumedPoints - perSecond);
-  return refused.msBeforeNext + Math.floor((over - 1) / perSecond) * 1000;
+  return refused.msBeforeNext + Math.floor(((over - 1) * 1000) / perSecond);
 }
 
 /**
