@@ -176,15 +176,15 @@ describe('Outbound per sender: credentials, rate limits, pauses, health', () => 
       });
       for (let i = 0; i < 30; i++) await stack.send(conversation.id, 'whatsapp', { body: `m${i}` });
     }
-    const startedAt = Date.now();
     await stack.startWorker();
     await Promise.all([slow.standIn.waitForAccepted(30, 30_000), fast.standIn.waitForAccepted(30)]);
     const times = (standIn: WhatsappStandIn) => standIn.accepted.map((r) => r.receivedAt);
     const [slowTimes, fastTimes] = [times(slow.standIn), times(fast.standIn)];
     const slowSpan = slowTimes[29] - slowTimes[0];
+    const firstSend = Math.min(slowTimes[0], fastTimes[0]);
     process.stdout.write(
-      `per-sender rates: 100/s sender done ${fastTimes[29] - startedAt} ms after the worker ` +
-        `started, 5/s sender ${slowTimes[29] - startedAt} ms (its 30 sends over ${slowSpan} ms, ` +
+      `per-sender rates: the 100/s sender's 30 sends done ${fastTimes[29] - firstSend} ms after ` +
+        `the first send, the 5/s sender's ${slowTimes[29] - firstSend} ms (` +
         `${Math.round(slowSpan / 29)} ms apart on average)\n`,
     );
     // 30 at 5/s need about 5.8 s; unlimited they take well under one.
