@@ -33,6 +33,8 @@ export class SenderGate implements OnApplicationShutdown {
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
     this.redis = redisClient(config.redisUrl);
+    // While Redis is away the workers' own connections log it; commands here wait for it.
+    this.redis.on('error', () => undefined);
   }
 
   /** 0: send now (the send is counted); else how many ms the message must wait first. */
