@@ -1,7 +1,9 @@
 import { sql } from './support/db';
 import { createConversation } from './support/factories';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
-import { outboundQueue } from './support/queues';
+import { Redis } from 'ioredis';
+import { senderPauseKey } from '../src/modules/delivery/sender-gate';
+import { ENVIRONMENT_SENDER_IDS } from '../src/shared/environment-senders';
 import { graphError } from './stand-ins/whatsapp-stand-in';
 
 describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, expiry', () => {
@@ -73,7 +75,7 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
     }
   });
 
-  it('pauses the whole channel, not only the throttled message', async () => {
+  it('pauses the whole sender, not only the throttled message', async () => {
     await stack.startWorker();
     const conversation = await openWhatsappWindow();
     stack.whatsapp.failNext(1, graphError(130429, 'Rate limit hit', 400));
@@ -128,11 +130,13 @@ describe('Outbound policy: priority, rate limits, throttling, WhatsApp window, e
 
     const retrying = await stack.waitForStatus(message.id, ['retrying']);
     const waitMs = Date.parse(retrying.next_attempt_at) - stack.web.requests[0].receivedAt;
-    const queue = outboundQueue(stack.env, 'web');
-    const pauseMs = await queue.getRateLimitTtl();
-    await queue.close();
+    const redis = new Redis(stack.env.REDIS_URL);
+    const pauseMs = await redis.pttl(
+      senderPauseKey(stack.env.QUEUE_PREFIX, ENVIRONMENT_SENDER_IDS.web),
+    );
+    await redis.quit();
     process.stdout.write(
-      `Retry-After 86400: next try in ${waitMs} ms, channel paused ${pauseMs} ms\n`,
+      `Retry-After 86400: next try in ${waitMs} ms, sender paused ${pauseMs} ms\n`,
     );
     expect(waitMs).toBeGreaterThan(14 * 60_000);
     expect(waitMs).toBeLessThanOrEqual(15 * 60_000 + 1_000);

@@ -23,14 +23,11 @@ export interface SendResult {
   driver?: 'log';
 }
 
-/** One port per channel; the delivery service picks the sender by `channel` and never by vendor. */
+/** One port per channel; the worker builds one per sender from its settings, never by vendor. */
 export interface OutboundClient {
   readonly channel: Channel;
   send(message: OutboundMessage): Promise<SendResult>;
 }
-
-/** Every sender registered in the worker, collected under one token. */
-export const OUTBOUND_CLIENTS = Symbol('OUTBOUND_CLIENTS');
 
 /** A stored file handed to a channel sender: its facts, its bytes on demand and a signed link. */
 export interface OutboundAttachment {

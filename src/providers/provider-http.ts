@@ -58,7 +58,7 @@ function readRetryAfter(raw: unknown, now: number): number | undefined {
 
 /**
  * The classification all providers share, for statuses their own tables do not settle:
- * 429 and 5xx are worth retrying (429 pauses the whole channel), anything else is final.
+ * 429 and 5xx are worth retrying (429 pauses the whole sender), anything else is final.
  */
 export function httpStatusError(
   status: number,

@@ -1,8 +1,8 @@
 export type SendErrorKind = 'transient' | 'permanent';
 
 /**
- * What the provider throttled: the whole account or number (slow the channel in every worker), or
- * only our traffic to one recipient (delay that message, let the channel's others go).
+ * What the provider throttled: the whole account or number (pause that sender in every worker), or
+ * only our traffic to one recipient (delay that message, let the sender's others go).
  */
 export type ThrottleScope = 'channel' | 'recipient';
 

@@ -7,9 +7,13 @@ import type { Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
-import { OUTBOUND_CLIENTS, OutboundClient, SendResult } from '../../providers/outbound-client';
+import type { OutboundClient, SendResult } from '../../providers/outbound-client';
 import { SendError } from '../../shared/send-error';
 import { retryDelayMs } from '../../platform/queue/retry-backoff';
+import { SenderDirectory } from '../senders/sender-directory';
+import { SenderHealth } from '../senders/sender-health';
+import { SenderClients } from './sender-clients';
+import { SenderGate } from './sender-gate';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
 export type DeliveryOutcome =
@@ -37,26 +41,36 @@ const MISSING_RECIPIENT: Record<Channel, string> = {
 };
 
 /**
- * One try at sending one message: claim it, hand it to its channel's sender, record the attempt
- * and move the status. Knows nothing of BullMQ; the processor turns the outcome into queue moves.
+ * One try at sending one message: claim it, hand it to the client of its sender, record the
+ * attempt and move the status. Knows nothing of BullMQ; the processor turns the outcome into
+ * queue moves.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
-  private readonly clients: Map<Channel, OutboundClient>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(OUTBOUND_CLIENTS) clients: OutboundClient[],
     private readonly ledger: DeliveryLedger,
     private readonly metrics: AppMetrics,
     private readonly attachments: AttachmentService,
-  ) {
-    this.clients = new Map(clients.map((client) => [client.channel, client]));
-  }
+    private readonly senders: SenderDirectory,
+    private readonly clients: SenderClients,
+    private readonly gate: SenderGate,
+    private readonly health: SenderHealth,
+  ) {}
 
-  isConfigured(channel: Channel): boolean {
-    return this.clients.has(channel);
+  /**
+   * How long the message must wait before its try, for its sender's rate or a provider's pause
+   * of the sender (0: go, and the send is counted against the rate). A message that will not
+   * reach a provider (gone, sender missing or disabled) goes at once, to be settled by its try.
+   */
+  async waitBeforeSending(job: OutboundJob): Promise<number> {
+    if (job.accepted) return 0;
+    const senderId = await this.ledger.senderOf(job.messageId);
+    const sender = senderId ? await this.senders.find(senderId) : null;
+    if (!sender?.canSend || sender.status !== 'enabled') return 0;
+    return this.gate.waitMs(sender.id, sender.rateLimitPerSecond);
   }
 
   /**
@@ -78,10 +92,10 @@ export class DeliveryService {
         'expired: validity_seconds passed before it could be sent',
       );
       this.logger.log(
-        { messageId: message.id, channel: message.channel },
+        { messageId: message.id, channel: message.channel, senderId: message.senderId },
         'message expired unsent',
       );
-      this.countStatus(message.channel, 'expired');
+      this.countStatus(message, 'expired');
       return { kind: 'expired' };
     }
 
@@ -96,10 +110,11 @@ export class DeliveryService {
           : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
       return this.handleFailure(message, budget, startedAt, error);
     }
-    this.observeAttempt(message.channel, 'sent', startedAt);
+    this.observeAttempt(message, 'sent', startedAt);
     const accepted: AcceptedSend = {
       ...result,
       channel: message.channel,
+      senderId: message.senderId,
       attempt: message.attempt,
       startedAt: startedAt.toISOString(),
       finishedAt: new Date().toISOString(),
@@ -120,7 +135,7 @@ export class DeliveryService {
     messageId: string,
     accepted: AcceptedSend,
   ): Promise<DeliveryOutcome> {
-    const { channel, attempt, driver } = accepted;
+    const { channel, senderId, attempt, driver } = accepted;
     await this.ledger.recordSent(
       messageId,
       {
@@ -133,30 +148,52 @@ export class DeliveryService {
       accepted.providerMessageId,
       driver ? { delivery_driver: driver } : {},
     );
-    this.logger.log({ messageId, channel, attempt, driver }, 'message sent');
-    this.countStatus(channel, 'sent');
+    this.logger.log({ messageId, channel, senderId, attempt, driver }, 'message sent');
+    this.countStatus({ channel, senderId }, 'sent');
     return { kind: 'sent' };
   }
 
-  private observeAttempt(channel: Channel, outcome: AttemptOutcome, startedAt: Date): void {
-    this.metrics.attempts.inc({ channel, outcome });
+  private observeAttempt(message: ClaimedMessage, outcome: AttemptOutcome, startedAt: Date): void {
+    const { channel, senderId: sender } = message;
+    this.metrics.attempts.inc({ channel, outcome, sender });
     this.metrics.attemptDuration.observe({ channel }, (Date.now() - startedAt.getTime()) / 1000);
   }
 
-  private countStatus(channel: Channel, status: 'sent' | 'retrying' | 'failed' | 'expired'): void {
-    this.metrics.messages.inc({ channel, direction: 'outbound', status });
+  private countStatus(
+    { channel, senderId }: { channel: Channel; senderId?: string },
+    status: 'sent' | 'retrying' | 'failed' | 'expired',
+  ): void {
+    this.metrics.messages.inc({ channel, direction: 'outbound', status, sender: senderId });
   }
 
-  private async send(message: ClaimedMessage) {
-    const client = this.clients.get(message.channel);
-    if (!client) throw SendError.permanent(`channel ${message.channel} is not configured`);
+  private async send(message: ClaimedMessage): Promise<SendResult> {
+    const client = await this.clientFor(message);
     if (!message.recipient) {
       throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
     }
     const attachments = message.hasAttachments
       ? await this.attachments.listForSending(message.id)
       : [];
-    return client.send({ ...message, recipient: message.recipient, attachments });
+    try {
+      const result = await client.send({ ...message, recipient: message.recipient, attachments });
+      this.health.succeeded(message.senderId);
+      return result;
+    } catch (error) {
+      this.health.failed(message.senderId, (error as Error).message);
+      throw error;
+    }
+  }
+
+  private async clientFor({ senderId, channel }: ClaimedMessage): Promise<OutboundClient> {
+    const sender = await this.senders.find(senderId);
+    if (!sender) {
+      throw SendError.permanent(
+        `sender ${senderId} cannot send: it is deleted or its secrets do not open`,
+      );
+    }
+    if (sender.status === 'disabled') throw SendError.permanent(`sender ${senderId} is disabled`);
+    if (!sender.canSend) throw SendError.permanent(`channel ${channel} is not configured`);
+    return this.clients.clientFor(sender);
   }
 
   private async handleFailure(
@@ -174,10 +211,11 @@ export class DeliveryService {
       httpStatus: error.httpStatus,
       error: error.message,
     };
-    this.observeAttempt(message.channel, attempt.outcome, startedAt);
+    this.observeAttempt(message, attempt.outcome, startedAt);
     const context = {
       messageId: message.id,
       channel: message.channel,
+      senderId: message.senderId,
       attempt: message.attempt,
       kind: error.kind,
       httpStatus: error.httpStatus,
@@ -187,12 +225,14 @@ export class DeliveryService {
 
     if (error.kind === 'transient' && error.rateLimited && budget.mayWaitForThrottle) {
       const pauseMs = Math.max(error.retryAfterMs ?? 0, DEFAULT_THROTTLE_PAUSE_MS);
+      // A recipient limit delays this message only; any other holds the whole sender.
+      if (error.rateLimited !== 'recipient') await this.gate.pause(message.senderId, pauseMs);
       await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + pauseMs));
       this.logger.warn(
         { ...context, pauseMs },
-        `provider throttled the ${error.rateLimited}; pausing it`,
+        `provider throttled the ${error.rateLimited === 'recipient' ? 'recipient' : 'sender'}; pausing it`,
       );
-      this.countStatus(message.channel, 'retrying');
+      this.countStatus(message, 'retrying');
       return { kind: 'throttled', pauseMs, error };
     }
     if (error.kind === 'transient' && budget.tryNumber < budget.maxTries) {
@@ -203,7 +243,7 @@ export class DeliveryService {
       );
       await this.ledger.recordRetry(message.id, attempt, new Date(Date.now() + delayMs));
       this.logger.warn({ ...context, delayMs }, 'send failed; will retry');
-      this.countStatus(message.channel, 'retrying');
+      this.countStatus(message, 'retrying');
       return { kind: 'retry', delayMs, error };
     }
 
@@ -213,7 +253,7 @@ export class DeliveryService {
         : `gave up after ${budget.tryNumber} ${budget.tryNumber === 1 ? 'try' : 'tries'}: ${error.message}`;
     await this.ledger.recordFailure(message.id, attempt, final);
     this.logger.warn({ ...context, reason: final }, 'message failed');
-    this.countStatus(message.channel, 'failed');
+    this.countStatus(message, 'failed');
     return { kind: 'failed', error: final };
   }
 }

@@ -8,6 +8,8 @@ import type { SendResult } from '../../providers/outbound-client';
  */
 export interface AcceptedSend extends SendResult {
   channel: Channel;
+  /** Absent in jobs kept before senders existed. */
+  senderId?: string;
   attempt: number;
   startedAt: string;
   finishedAt: string;
@@ -18,4 +20,6 @@ export interface OutboundJob extends SendMessageJob {
   accepted?: AcceptedSend;
   /** Runs given back because Postgres was unavailable: not tries, so they spend no budget. */
   databaseWaits?: number;
+  /** Runs given back for the sender's rate or pause before any send: no budget spent either. */
+  senderWaits?: number;
 }

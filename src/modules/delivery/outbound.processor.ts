@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { DelayedError, Job, RateLimitError, UnrecoverableError, Worker } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { DatabaseOutage } from '../../platform/database/database-outage';
@@ -15,10 +15,11 @@ import { MAX_THROTTLED_TRIES } from './retry-policy';
 import { retryBackoff } from '../../platform/queue/retry-backoff';
 
 /**
- * One BullMQ worker per channel queue, so that each channel has its own rate limit (BullMQ's
- * limiter is per queue and holds across every worker process) and a throttled provider pauses
- * only its own channel. Built by hand rather than with @Processor because the limits come from
- * the runtime configuration.
+ * One BullMQ worker per channel queue, whatever the number of senders: rates and provider pauses
+ * are per sender (SenderGate, in Redis, across every worker process), and a job whose sender must
+ * wait is given back as delayed, so one slow or throttled sender never holds the others' jobs.
+ * Built by hand rather than with @Processor because the settings come from the runtime
+ * configuration.
  */
 @Injectable()
 export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
@@ -34,10 +35,9 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     for (const channel of CHANNELS) this.workers.push(this.startWorker(channel));
-    const configured = CHANNELS.filter((channel) => this.delivery.isConfigured(channel));
     this.logger.log(
-      { configured, concurrency: this.config.outbound.concurrency },
-      `consuming outbound queues; configured channels: ${configured.join(', ') || 'none'}`,
+      { concurrency: this.config.outbound.concurrency },
+      `consuming outbound queues: ${CHANNELS.join(', ')}`,
     );
   }
 
@@ -52,15 +52,14 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     const { outbound, queuePrefix, redisUrl } = this.config;
     const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
-      (job, token) => this.process(worker, job, token),
+      (job, token) => this.process(job, token),
       {
         connection: redisConnection(redisUrl),
         prefix: queuePrefix,
         concurrency: outbound.concurrency,
-        // After a throttle pause BullMQ waits out one blocking poll before fetching again; the
-        // default 5 s poll would add up to 5 s to every provider pause. Idle cost: 1 call/s.
+        // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its
+        // blocking poll; the default 5 s poll could add up to 5 s to their wait. Idle: 1 call/s.
         drainDelay: 1,
-        limiter: { max: outbound.rateLimitPerSecond[channel], duration: 1000 },
         ...stallSettings(outbound.lockDurationMs),
         settings: {
           backoffStrategy: retryBackoff(OUTBOUND_BACKOFF, outbound.retryDelaysMs),
@@ -98,15 +97,18 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     return worker;
   }
 
-  private async process(
-    worker: Worker<OutboundJob>,
-    job: Job<OutboundJob>,
-    token?: string,
-  ): Promise<void> {
+  private async process(job: Job<OutboundJob>, token?: string): Promise<void> {
     const maxTries = job.opts.attempts ?? 1;
-    const startedRuns = job.attemptsStarted - (job.data.databaseWaits ?? 0);
+    const { databaseWaits = 0, senderWaits = 0 } = job.data;
+    const startedRuns = job.attemptsStarted - databaseWaits - senderWaits;
     let outcome: DeliveryOutcome;
     try {
+      const waitMs = await this.delivery.waitBeforeSending(job.data);
+      if (waitMs > 0) {
+        await job.updateData({ ...job.data, senderWaits: senderWaits + 1 });
+        await job.moveToDelayed(Date.now() + waitMs, token);
+        throw new DelayedError();
+      }
       outcome = await this.delivery.deliver(
         job.data,
         {
@@ -124,14 +126,10 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     }
     switch (outcome.kind) {
       case 'throttled':
-        // Neither move spends one of the job's retries. A recipient limit delays this job only;
-        // any other throttle pauses the whole queue (every worker process) and puts it back.
-        if (outcome.error.rateLimited === 'recipient') {
-          await job.moveToDelayed(Date.now() + outcome.pauseMs, token);
-          throw new DelayedError();
-        }
-        await worker.rateLimit(outcome.pauseMs);
-        throw new RateLimitError();
+        // Spends none of the job's retries (MAX_THROTTLED_TRIES bounds these). A throttled sender
+        // is paused in Redis too (DeliveryService), so its other jobs wait without a try.
+        await job.moveToDelayed(Date.now() + outcome.pauseMs, token);
+        throw new DelayedError();
       case 'retry':
         throw outcome.error;
       case 'failed':

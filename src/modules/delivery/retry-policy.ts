@@ -1,4 +1,4 @@
-/** How long to pause a whole channel after the provider throttled us without a Retry-After. */
+/** How long to pause a sender after its provider throttled it without a Retry-After. */
 export const DEFAULT_THROTTLE_PAUSE_MS = 1_000;
 
 /**

@@ -24,6 +24,8 @@ export interface ClaimedMessage {
   attempt: number;
   /** Whether files go with it: most messages have none, and then no one reads them. */
   hasAttachments: boolean;
+  /** The sender it leaves through: its own, else its conversation's. */
+  senderId: string;
 }
 
 export interface AttemptRecord {
@@ -147,6 +149,9 @@ const CLAIM = statement(
     input: unnestInput([['id', 'uuid']]),
     returning: `id, conversation_id, channel, recipient, body, subject, template, created_at,
                 expires_at, attempt_count,
+                COALESCE(changed.sender_id, (SELECT sender_id FROM conversations
+                                              WHERE conversations.id = changed.conversation_id))
+                  AS sender_id,
                 EXISTS (SELECT 1 FROM message_attachments link WHERE link.message_id = changed.id)
                   AS has_attachments,
                 set_config('synchronous_commit', 'off', true)`,
@@ -186,6 +191,14 @@ const RECORD_FAILURE = statement(
     `status = 'failed', last_error = input.last_error, failed_at = now(), next_attempt_at = NULL`,
     [['last_error', 'text']],
   ),
+);
+
+/** The sender each message leaves through, read before its claim to check the sender's rate. */
+const SENDER_OF = statement(
+  'ledger-sender-of',
+  `SELECT messages.id, COALESCE(messages.sender_id, conversations.sender_id) AS sender_id
+     FROM messages JOIN conversations ON conversations.id = messages.conversation_id
+    WHERE messages.id = ANY ($1::uuid[])`,
 );
 
 const REASON_INPUT = unnestInput([
@@ -252,6 +265,7 @@ interface ClaimedRow {
   expires_at: Date | null;
   attempt_count: number;
   has_attachments: boolean;
+  sender_id: string;
 }
 
 function claimedMessage(row: ClaimedRow): ClaimedMessage {
@@ -267,6 +281,7 @@ function claimedMessage(row: ClaimedRow): ClaimedMessage {
     expiresAt: row.expires_at,
     attempt: row.attempt_count,
     hasAttachments: row.has_attachments,
+    senderId: row.sender_id,
   };
 }
 
@@ -324,6 +339,14 @@ export class DeliveryLedger implements OnApplicationShutdown {
     (records) => this.recordAllSent(records),
     BATCHING,
   );
+  private readonly senderLookups = new Batcher<string, string | null>(
+    async (ids) => {
+      const rows = await this.sql.rows<{ id: string; sender_id: string }>(SENDER_OF, [ids]);
+      const senders = new Map(rows.map((row) => [row.id, row.sender_id]));
+      return ids.map((id) => senders.get(id) ?? null);
+    },
+    { ...BATCHING, lingerMs: 0 },
+  );
   /** Looks for receipts held for messages just recorded sent, off the jobs' path. */
   private readonly heldProbes = new Batcher<string, void>(
     async (ids) => {
@@ -342,6 +365,11 @@ export class DeliveryLedger implements OnApplicationShutdown {
   /** queued/retrying → sending; also takes `sending` back after a worker died mid-send. */
   claimForSending(id: string): Promise<ClaimedMessage | null> {
     return this.claims.submit(id);
+  }
+
+  /** The id of the sender the message leaves through; null when the message is gone. */
+  senderOf(id: string): Promise<string | null> {
+    return this.senderLookups.submit(id);
   }
 
   recordSent(

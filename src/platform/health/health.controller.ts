@@ -11,6 +11,7 @@ import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
 import { Public } from '../http/public.decorator';
 import { configuredChannels } from './configured-channels';
+import { ReadinessReports } from './readiness-reports';
 import { RedisHealthIndicator } from './redis.health';
 
 const READY_EXAMPLE = {
@@ -19,6 +20,18 @@ const READY_EXAMPLE = {
     postgres: { status: 'up' },
     redis: { status: 'up' },
     channels: { status: 'up', whatsapp: true, sms: false, email: true, web: true, mailer: 'smtp' },
+    senders: {
+      status: 'up',
+      failing: [
+        {
+          id: '6f1c2d3e-0000-4000-8000-000000000010',
+          channel: 'sms',
+          name: 'Sales',
+          last_error: 'Twilio 20003: Authenticate',
+          last_error_at: '2026-01-05T10:00:00.000Z',
+        },
+      ],
+    },
   },
   error: {},
   details: {},
@@ -35,6 +48,7 @@ export class HealthController {
     private readonly postgres: TypeOrmHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     private readonly indicators: HealthIndicatorService,
+    private readonly reports: ReadinessReports,
   ) {}
 
   /** The process answers; restart it if not. Checks no dependency, so an outage restarts nothing. */
@@ -44,7 +58,10 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Postgres and Redis answer: send traffic here. 503 with the failing part otherwise. */
+  /**
+   * Postgres and Redis answer: send traffic here. 503 with the failing part otherwise. Module
+   * reports (e.g. `senders`: those whose last try failed) are listed but never fail it.
+   */
   @Get('ready')
   @ApiOkResponse({ schema: { example: READY_EXAMPLE } })
   @ApiServiceUnavailableResponse({ description: 'Postgres or Redis is down; the body says which' })
@@ -58,6 +75,11 @@ export class HealthController {
             ...configuredChannels(this.config),
             mailer: this.config.mail.mailer,
           }),
+        ...this.reports.entries().map(([name, report]) => async () => {
+          const indicator = this.indicators.check(name);
+          // Informational: a report that cannot be made (Postgres away) says so, stays up.
+          return indicator.up(await report().catch((error: Error) => ({ unknown: error.message })));
+        }),
       ]);
     } catch (error) {
       // Terminus reports "not ready" as an exception; its body (which check failed) is the answer.

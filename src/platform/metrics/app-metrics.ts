@@ -1,5 +1,6 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { CHANNELS } from '../../shared/channel';
+import { ENVIRONMENT_SENDER_IDS } from '../../shared/environment-senders';
 
 export const ATTEMPT_OUTCOMES = ['sent', 'transient_error', 'permanent_error'] as const;
 export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
@@ -14,10 +15,13 @@ export type AttemptOutcome = (typeof ATTEMPT_OUTCOMES)[number];
 export class AppMetrics {
   readonly registry = new Registry();
 
-  /** Status changes made by this process: outbound sent/retrying/failed/expired, inbound received. */
-  readonly messages: Counter<'channel' | 'direction' | 'status'>;
+  /**
+   * Status changes made by this process: outbound sent/retrying/failed/expired, inbound received.
+   * Outbound ones carry the sender's id: one series per sender and status, never per message.
+   */
+  readonly messages: Counter<'channel' | 'direction' | 'status' | 'sender'>;
   /** Worker only. */
-  readonly attempts: Counter<'channel' | 'outcome'>;
+  readonly attempts: Counter<'channel' | 'outcome' | 'sender'>;
   /** Worker only. */
   readonly attemptDuration: Histogram<'channel'>;
   /** API only. */
@@ -29,14 +33,14 @@ export class AppMetrics {
     const inApi = processName === 'api' ? ours : [];
     this.messages = counter(
       'messages_total',
-      'Messages that reached a status, by channel, direction and status',
-      ['channel', 'direction', 'status'],
+      'Messages that reached a status, by channel, direction, status and (outbound) sender id',
+      ['channel', 'direction', 'status', 'sender'],
       ours,
     );
     this.attempts = counter(
       'delivery_attempts_total',
-      'Provider send attempts by channel and outcome',
-      ['channel', 'outcome'],
+      'Provider send attempts by channel, sender id and outcome',
+      ['channel', 'outcome', 'sender'],
       inWorker,
     );
     this.attemptDuration = new Histogram({
@@ -58,9 +62,11 @@ export class AppMetrics {
     // Series that exist from the start, at zero, so rate() and alerts see the first event.
     for (const channel of CHANNELS) {
       if (processName === 'worker') {
-        for (const outcome of ATTEMPT_OUTCOMES) this.attempts.inc({ channel, outcome }, 0);
+        // API senders' series start with their first send; the environment's exist from the start.
+        const sender = ENVIRONMENT_SENDER_IDS[channel];
+        for (const outcome of ATTEMPT_OUTCOMES) this.attempts.inc({ channel, outcome, sender }, 0);
         for (const status of ['sent', 'retrying', 'failed', 'expired']) {
-          this.messages.inc({ channel, direction: 'outbound', status }, 0);
+          this.messages.inc({ channel, direction: 'outbound', status, sender }, 0);
         }
       } else {
         this.messages.inc({ channel, direction: 'inbound', status: 'received' }, 0);

@@ -1,4 +1,5 @@
 import type { RedisOptions } from 'bullmq';
+import { Redis } from 'ioredis';
 
 /** Reconnect attempts while Redis is away: soon after it returns, whatever the outage's length. */
 const RECONNECT_MAX_DELAY_MS = 2_000;
@@ -30,4 +31,12 @@ export function redisConnection(redisUrl: string): RedisOptions {
  */
 export function producerConnection(redisUrl: string): RedisOptions {
   return { ...redisConnection(redisUrl), enableOfflineQueue: false };
+}
+
+/**
+ * The one ioredis client a process shares for its own keys beside BullMQ's (per-sender rate
+ * limits and pauses): a connection per sender would not scale to a thousand of them.
+ */
+export function redisClient(redisUrl: string): Redis {
+  return new Redis(redisConnection(redisUrl));
 }

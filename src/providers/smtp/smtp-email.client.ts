@@ -17,6 +17,8 @@ export class SmtpEmailClient implements OutboundClient {
   constructor(
     private readonly settings: MailConfig,
     private readonly mailer: MailerService,
+    /** An API mailbox's own transport (MailerService.addTransporter); unset: the default one. */
+    private readonly transporterName?: string,
   ) {
     this.messageIdDomain = settings.fromAddress.slice(settings.fromAddress.lastIndexOf('@') + 1);
   }
@@ -34,6 +36,7 @@ export class SmtpEmailClient implements OutboundClient {
     const { fromName, fromAddress } = this.settings;
     try {
       await this.mailer.sendMail({
+        ...(this.transporterName && { transporterName: this.transporterName }),
         from: fromName ? { name: fromName, address: fromAddress } : fromAddress,
         to: message.recipient,
         subject: message.subject ?? '(no subject)',
