@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DatabaseOutage } from '../../platform/database/database-outage';
 import { DatabaseFault, databaseFault } from '../../platform/database/database-unavailable';
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
-import { redisConnection } from '../../platform/queue/redis-connection';
+import { bullmqConnection } from '../../platform/queue/redis-connection';
 import { stallSettings } from '../../platform/queue/stall-settings';
 import { CHANNELS, Channel } from '../conversation/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
@@ -48,12 +48,12 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   private startWorker(channel: Channel): Worker<OutboundJob> {
-    const { outbound, queuePrefix, redisUrl } = this.config;
+    const { outbound, queuePrefix } = this.config;
     const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
       (job, token) => this.process(worker, job, token),
       {
-        connection: redisConnection(redisUrl),
+        connection: bullmqConnection(this.config),
         prefix: queuePrefix,
         concurrency: outbound.concurrency,
         // After a throttle pause BullMQ waits out one blocking poll before fetching again; the
