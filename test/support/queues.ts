@@ -10,6 +10,8 @@ import { redisClient } from '../../src/platform/queue/redis-connection';
 export function testQueue(env: Record<string, string>, name: string): Queue {
   const connection = redisClient(loadConfig(env));
   const queue = new Queue(name, { connection, prefix: env.QUEUE_PREFIX });
+  // Reconnection errors (a test stopping Redis) are not what a test reads a queue for.
+  queue.on('error', () => undefined);
   const close = queue.close.bind(queue);
   queue.close = async () => {
     await close();

@@ -34,6 +34,11 @@ const reconnectDelay = (times: number) => Math.min(times * 200, RECONNECT_MAX_DE
  */
 const FAILOVER_RETRY_DELAY_MS = 200;
 const FAILOVER_MAX_REDIRECTIONS = 75;
+/**
+ * ioredis' 1 s default to read the slot map fails on a busy node, and BullMQ answers a failed
+ * refresh on a worker's blocking connection by reconnecting it, which can wait 30 s.
+ */
+const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
 
 /**
  * Every Redis connection of the product is made here, so that REDIS_CLUSTER_NODES reaches all of
@@ -62,6 +67,7 @@ export function redisClient(target: RedisTarget, options: RedisClientOptions = {
     retryDelayOnClusterDown: FAILOVER_RETRY_DELAY_MS,
     retryDelayOnTryAgain: FAILOVER_RETRY_DELAY_MS,
     maxRedirections: FAILOVER_MAX_REDIRECTIONS,
+    slotsRefreshTimeout: SLOTS_REFRESH_TIMEOUT_MS,
   });
 }
 
