@@ -1,6 +1,4 @@
-import { Queue } from 'bullmq';
 import { MEDIA_FETCH_QUEUE } from '../src/platform/queue/queue-names';
-import { redisConnection } from '../src/platform/queue/redis-connection';
 import { pngBytes, sha256 } from './support/attachment-files';
 import { createConversation } from './support/factories';
 import {
@@ -12,7 +10,7 @@ import {
 } from './support/inbound-webhooks';
 import { OutboundStack, startOutboundStack } from './support/outbound-stack';
 import { PrivatePostgres } from './support/private-postgres';
-import { outboundQueue } from './support/queues';
+import { outboundQueue, testQueue } from './support/queues';
 import { waitFor } from './support/wait-for';
 
 const RETRY_DELAYS_MS = [200, 400, 800];
@@ -390,10 +388,7 @@ describe('Postgres goes away (a private cluster the test stops and starts)', () 
           });
           const id = await receiveImage(png);
           // The last try's failure write hits the trigger, and BullMQ fails the job.
-          const queue = new Queue(MEDIA_FETCH_QUEUE, {
-            connection: redisConnection(stack.env.REDIS_URL),
-            prefix: stack.env.QUEUE_PREFIX,
-          });
+          const queue = testQueue(stack.env, MEDIA_FETCH_QUEUE);
           try {
             await waitFor(
               async () => (await queue.getJobState(id)) === 'failed',

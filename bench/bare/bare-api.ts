@@ -2,7 +2,7 @@ import Fastify from 'fastify';
 import { Queue } from 'bullmq';
 import { Pool } from 'pg';
 import { v7 as uuidv7 } from 'uuid';
-import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection } from '../../src/platform/queue/redis-connection';
 
 /**
  * The floor the API is measured against: Fastify, one `pg` INSERT of a message row and one
@@ -13,7 +13,7 @@ import { redisConnection } from '../../src/platform/queue/redis-connection';
 async function main(): Promise<void> {
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 20 });
   const queue = new Queue('bare-accept', {
-    connection: redisConnection(process.env.REDIS_URL!),
+    connection: bullmqConnection({ redisUrl: process.env.REDIS_URL! }),
     prefix: process.env.QUEUE_PREFIX,
   });
   const { rows } = await pool.query<{ id: string; customer_id: string }>(

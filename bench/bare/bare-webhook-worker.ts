@@ -1,6 +1,6 @@
 import { Worker } from 'bullmq';
 import * as http from 'node:http';
-import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection } from '../../src/platform/queue/redis-connection';
 
 /**
  * The floor the webhook dispatcher is measured against: a BullMQ worker at the same concurrency
@@ -35,7 +35,7 @@ const worker = new Worker<{ url: string; body: string }>(
     if (status < 200 || status >= 300) throw new Error(`HTTP ${status}`);
   },
   {
-    connection: redisConnection(process.env.REDIS_URL!),
+    connection: bullmqConnection({ redisUrl: process.env.REDIS_URL! }),
     prefix: process.env.QUEUE_PREFIX,
     concurrency: Number(process.env.EVENT_WEBHOOK_CONCURRENCY ?? 20),
     drainDelay: 1,

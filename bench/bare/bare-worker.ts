@@ -1,6 +1,6 @@
 import axios from 'axios';
 import { Worker } from 'bullmq';
-import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection } from '../../src/platform/queue/redis-connection';
 import * as http from 'node:http';
 
 /**
@@ -32,7 +32,7 @@ const worker = new Worker<{ messageId: string; to: string }>(
     return response.data.messages[0].id as string;
   },
   {
-    connection: redisConnection(process.env.REDIS_URL!),
+    connection: bullmqConnection({ redisUrl: process.env.REDIS_URL! }),
     prefix: process.env.QUEUE_PREFIX,
     concurrency: Number(process.env.OUTBOUND_CONCURRENCY ?? 20),
     drainDelay: 1,

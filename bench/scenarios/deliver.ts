@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { loadConfig } from '../../src/platform/config/app-config';
 import { OUTBOUND_QUEUE, SEND_MESSAGE_JOB } from '../../src/platform/queue/queue-names';
-import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection } from '../../src/platform/queue/redis-connection';
 import { db, deleteQueueKeys, insertQueuedMessages, resetDatabase } from '../lib/data';
 import { cpuBetween, cpuSnapshot } from '../lib/cpu';
 import { Child, flushProfiles, runningChildren, sleep, waitFor } from '../lib/processes';
@@ -40,7 +40,7 @@ const WARMUP_MESSAGES = 1_000;
 
 function queue(name: string): Queue {
   return new Queue(name, {
-    connection: redisConnection(settings.redisUrl),
+    connection: bullmqConnection({ redisUrl: settings.redisUrl }),
     prefix: settings.queuePrefix,
   });
 }

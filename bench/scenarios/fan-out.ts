@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { loadConfig } from '../../src/platform/config/app-config';
 import { OUTBOUND_QUEUE, SEND_MESSAGE_JOB } from '../../src/platform/queue/queue-names';
-import { redisConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection } from '../../src/platform/queue/redis-connection';
 import {
   db,
   deleteQueueKeys,
@@ -87,7 +87,7 @@ async function sendPaced(
   messages: number,
 ): Promise<void> {
   const q = new Queue(OUTBOUND_QUEUE.whatsapp, {
-    connection: redisConnection(settings.redisUrl),
+    connection: bullmqConnection({ redisUrl: settings.redisUrl }),
     prefix: settings.queuePrefix,
   });
   const options = new OutboundQueue(loadConfig(productEnv(standIn)), q, q, q, q);
@@ -113,7 +113,7 @@ async function bareDrain(
   deliveries: number,
 ): Promise<{ perSecond: number; cpu: Record<string, number> }> {
   const q = new Queue('bare-webhooks', {
-    connection: redisConnection(settings.redisUrl),
+    connection: bullmqConnection({ redisUrl: settings.redisUrl }),
     prefix: settings.queuePrefix,
   });
   await q.pause();

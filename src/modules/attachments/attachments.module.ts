@@ -14,13 +14,11 @@ import { ATTACHMENT_STORAGE, AttachmentStorage } from './storage/attachment-stor
 import { LocalStorage } from './storage/local-storage';
 import { S3Storage } from './storage/s3-storage';
 
+const mediaFetchQueue = BullModule.registerQueue({ name: MEDIA_FETCH_QUEUE });
+
 /** Files of messages both ways: storage, records, upload and download. */
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([Attachment]),
-    QueueModule,
-    BullModule.registerQueue({ name: MEDIA_FETCH_QUEUE }),
-  ],
+  imports: [TypeOrmModule.forFeature([Attachment]), QueueModule, mediaFetchQueue],
   controllers: [AttachmentController],
   providers: [
     AttachmentService,
@@ -40,6 +38,6 @@ import { S3Storage } from './storage/s3-storage';
         new MediaUrlSigner(publicBaseUrl, attachments.urlSecret, attachments.urlTtlSeconds),
     },
   ],
-  exports: [AttachmentService],
+  exports: [AttachmentService, mediaFetchQueue],
 })
 export class AttachmentsModule {}

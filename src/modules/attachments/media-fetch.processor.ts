@@ -1,3 +1,4 @@
+import { InjectQueue } from '@nestjs/bullmq';
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { DelayedError, Job, Queue, Worker } from 'bullmq';
 import type { AppConfig } from '../../platform/config/app-config';
@@ -5,7 +6,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DatabaseOutage } from '../../platform/database/database-outage';
 import { databaseFault } from '../../platform/database/database-unavailable';
 import { FetchMediaJob, MEDIA_FETCH_QUEUE } from '../../platform/queue/queue-names';
-import { redisConnection } from '../../platform/queue/redis-connection';
+import { bullmqConnection } from '../../platform/queue/redis-connection';
 import { SendError } from '../../shared/send-error';
 import { AttachmentService, fetchJob, MEDIA_FETCH_BACKOFF } from './attachment.service';
 import { MediaDownloader } from './media-downloader';
@@ -26,25 +27,25 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
   private readonly logger = new Logger(MediaFetchProcessor.name);
   private readonly downloader: MediaDownloader;
   private worker?: Worker<FetchMediaJob>;
-  private queue?: Queue<FetchMediaJob>;
   private sweepTimer?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly attachments: AttachmentService,
     private readonly databaseOutage: DatabaseOutage,
+    @InjectQueue(MEDIA_FETCH_QUEUE) private readonly queue: Queue<FetchMediaJob>,
   ) {
     this.downloader = new MediaDownloader(config);
   }
 
   onModuleInit(): void {
-    const { outbound, queuePrefix, redisUrl } = this.config;
-    const connection = { connection: redisConnection(redisUrl), prefix: queuePrefix };
+    const { outbound, queuePrefix } = this.config;
     this.worker = new Worker<FetchMediaJob>(
       MEDIA_FETCH_QUEUE,
       (job, token) => this.process(job, token),
       {
-        ...connection,
+        connection: bullmqConnection(this.config),
+        prefix: queuePrefix,
         concurrency: FETCH_CONCURRENCY,
         lockDuration: outbound.lockDurationMs,
         stalledInterval: outbound.lockDurationMs,
@@ -56,14 +57,12 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
     this.worker.on('error', (error) =>
       this.logger.warn({ error: error.message }, 'media worker error'),
     );
-    this.queue = new Queue<FetchMediaJob>(MEDIA_FETCH_QUEUE, connection);
     this.sweepTimer = setInterval(() => void this.sweep(), outbound.sweepIntervalMs);
   }
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.sweepTimer);
     await this.worker?.close();
-    await this.queue?.close();
   }
 
   /**
@@ -127,9 +126,9 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
       // Job ids are the attachment ids: a file whose job is waiting or retrying is not added
       // twice. A job that finished while its file is still pending (it gave up without recording
       // why) would swallow the new one under its id, so it goes first.
-      const jobs = await Promise.all(ids.map((id) => this.queue!.getJob(id)));
+      const jobs = await Promise.all(ids.map((id) => this.queue.getJob(id)));
       await Promise.all(jobs.map((job) => (job?.finishedOn ? job.remove() : undefined)));
-      await this.queue!.addBulk(ids.map((id) => fetchJob(id, this.config)));
+      await this.queue.addBulk(ids.map((id) => fetchJob(id, this.config)));
     } catch (error) {
       this.logger.warn(
         { error: (error as Error).message },

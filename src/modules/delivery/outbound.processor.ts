@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../../platform/config/config.module';
 import { DatabaseOutage } from '../../platform/database/database-outage';
 import { DatabaseFault, databaseFault } from '../../platform/database/database-unavailable';
 import { OUTBOUND_BACKOFF, OUTBOUND_QUEUE } from '../../platform/queue/queue-names';
-import { redisConnection } from '../../platform/queue/redis-connection';
+import { bullmqConnection } from '../../platform/queue/redis-connection';
 import { stallSettings } from '../../platform/queue/stall-settings';
 import { CHANNELS, Channel } from '../../shared/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
@@ -49,12 +49,12 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
   }
 
   private startWorker(channel: Channel): Worker<OutboundJob> {
-    const { outbound, queuePrefix, redisUrl } = this.config;
+    const { outbound, queuePrefix } = this.config;
     const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
       (job, token) => this.process(job, token),
       {
-        connection: redisConnection(redisUrl),
+        connection: bullmqConnection(this.config),
         prefix: queuePrefix,
         concurrency: outbound.concurrency,
         // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its

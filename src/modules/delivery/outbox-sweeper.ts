@@ -1,8 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import Redis from 'ioredis';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { redisConnection } from '../../platform/queue/redis-connection';
+import { RedisClient, redisClient } from '../../platform/queue/redis-connection';
 import type { Channel } from '../../shared/channel';
 import { DeliveryLedger, PendingCursor, PendingMessage } from '../messaging/delivery-ledger';
 import type { Priority } from '../messaging/message-status';
@@ -45,7 +44,7 @@ type JobTrace = {
 export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(OutboxSweeper.name);
   /** Its own connection: its `ready` event is the signal that Redis is back. */
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly markerKey: string;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
@@ -60,8 +59,7 @@ export class OutboxSweeper implements OnModuleInit, OnApplicationShutdown {
     private readonly outboundQueue: OutboundQueue,
   ) {
     this.markerKey = `${config.queuePrefix}:outbox-sweeper:marker`;
-    this.redis = new Redis({
-      ...redisConnection(config.redisUrl),
+    this.redis = redisClient(config, {
       connectionName: 'outbox-sweeper',
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,

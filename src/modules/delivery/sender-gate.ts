@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
-import type { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { redisClient } from '../../platform/queue/redis-connection';
+import { RedisClient, redisClient } from '../../platform/queue/redis-connection';
 
 /** The Redis key that holds a sender paused by its provider's throttling (PX: the pause). */
 export const senderPauseKey = (queuePrefix: string, senderId: string) =>
@@ -28,11 +27,11 @@ export function overLimitDelayMs(refused: RateLimiterRes, perSecond: number): nu
  */
 @Injectable()
 export class SenderGate implements OnApplicationShutdown {
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly limiters = new Map<number, RateLimiterRedis>();
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.redis = redisClient(config.redisUrl);
+    this.redis = redisClient(config, { connectionName: 'sender-gate' });
     // While Redis is away the workers' own connections log it; commands here wait for it.
     this.redis.on('error', () => undefined);
   }

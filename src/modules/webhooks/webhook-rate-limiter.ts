@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
-import { redisConnection } from '../../platform/queue/redis-connection';
+import { RedisClient, redisClient } from '../../platform/queue/redis-connection';
 
 /**
  * A sliding window: the sends of the last second, one sorted-set member each, checked and
@@ -25,16 +24,14 @@ const SLIDING_WINDOW = `
 @Injectable()
 export class WebhookRateLimiter implements OnModuleDestroy {
   private readonly logger = new Logger(WebhookRateLimiter.name);
-  private readonly redis: Redis;
+  private readonly redis: RedisClient;
   private readonly prefix: string;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
-    this.redis = new Redis({
-      ...redisConnection(config.redisUrl),
+    this.redis = redisClient(config, {
       // Fail at once while disconnected instead of queueing: the caller defers the delivery.
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      lazyConnect: false,
     });
     this.redis.on('error', () => undefined);
     this.prefix = `${config.queuePrefix}:webhook-rate`;

@@ -27,6 +27,11 @@ export interface MailConfig {
   fromName?: string;
 }
 
+export interface RedisNode {
+  host: string;
+  port: number;
+}
+
 export interface WebConfig {
   url: string;
   secret: string;
@@ -63,6 +68,8 @@ export interface AppConfig {
     statementTimeoutMs: number;
   };
   redisUrl: string;
+  /** Set: connect in cluster mode through these seed nodes, and REDIS_URL is unused. */
+  redisClusterNodes?: RedisNode[];
   queuePrefix: string;
   defaultCountry: string;
   apiKeys: string[];
@@ -356,6 +363,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       forcePathStyle: oneOf('S3_FORCE_PATH_STYLE', ['true', 'false'] as const, 'false') === 'true',
     };
   }
+  const redisClusterNodes = clusterNodes(text('REDIS_CLUSTER_NODES'), problems);
+  const queuePrefix = text('QUEUE_PREFIX') ?? 'omni';
+  if (redisClusterNodes && !hasHashTag(queuePrefix)) {
+    problems.push(
+      `QUEUE_PREFIX must hold a {hash tag} when REDIS_CLUSTER_NODES is set, e.g. "{${queuePrefix}}", so that every queue's keys share one slot; got "${queuePrefix}"`,
+    );
+  }
+
   const attachmentUrlSecret = text('ATTACHMENT_URL_SECRET');
   if (!attachmentUrlSecret && nodeEnv === 'production') {
     problems.push(
@@ -392,7 +407,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       statementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 4_000, 0),
     },
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '',
-    queuePrefix: text('QUEUE_PREFIX') ?? 'omni',
+    redisClusterNodes,
+    queuePrefix,
     defaultCountry,
     apiKeys,
     sessionTtlMs: Math.max(1000, Math.round(sessionTtlHours * HOUR_MS)),
@@ -445,4 +461,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/** `host:port,host:port`; IPv6 hosts in brackets. */
+function clusterNodes(raw: string | undefined, problems: string[]): RedisNode[] | undefined {
+  if (raw === undefined) return undefined;
+  const nodes: RedisNode[] = [];
+  for (const entry of raw.split(',').map((part) => part.trim())) {
+    const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(entry);
+    const port = Number(match?.[2]);
+    if (!match || port < 1 || port > 65535) {
+      problems.push(`REDIS_CLUSTER_NODES entries must be host:port, got "${entry}"`);
+      continue;
+    }
+    nodes.push({ host: match[1], port });
+  }
+  return nodes;
+}
+
+/**
+ * Redis Cluster hashes only the text between a key's first `{` and the next `}` when that text
+ * is not empty; the prefix starts every key, so a tag in it puts all of them in one slot.
+ */
+function hasHashTag(prefix: string): boolean {
+  const open = prefix.indexOf('{');
+  return open >= 0 && prefix.indexOf('}', open) > open + 1;
 }

@@ -1,9 +1,8 @@
 import { Inject, Injectable, OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService } from '@nestjs/terminus';
-import Redis from 'ioredis';
 import type { AppConfig } from '../config/app-config';
 import { APP_CONFIG } from '../config/config.module';
-import { redisConnection } from '../queue/redis-connection';
+import { RedisClient, redisClient } from '../queue/redis-connection';
 
 const PING_TIMEOUT_MS = 1_000;
 
@@ -13,19 +12,17 @@ const PING_TIMEOUT_MS = 1_000;
  */
 @Injectable()
 export class RedisHealthIndicator implements OnModuleDestroy {
-  private readonly client: Redis;
+  private readonly client: RedisClient;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly indicators: HealthIndicatorService,
   ) {
-    this.client = new Redis({
-      ...redisConnection(config.redisUrl),
+    this.client = redisClient(config, {
       connectionName: 'health',
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       connectTimeout: PING_TIMEOUT_MS,
-      retryStrategy: (times) => Math.min(times * 200, 2_000),
     });
     // Reconnection errors are the probe's answer, not log noise.
     this.client.on('error', () => undefined);

@@ -1,15 +1,96 @@
-import type { RedisOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { ConnectionOptions } from 'bullmq';
+import { Cluster, Redis, RedisOptions } from 'ioredis';
+import type { AppConfig } from '../config/app-config';
+
+/** Where Redis is: one server (REDIS_URL), or a cluster's seed nodes (REDIS_CLUSTER_NODES). */
+export type RedisTarget = Pick<AppConfig, 'redisUrl' | 'redisClusterNodes'>;
+
+/** One server or a cluster: the same commands, so callers need not know which. */
+export type RedisClient = Redis | Cluster;
+
+/** What a user of Redis chooses about its connection; everything else is decided here. */
+export interface RedisClientOptions {
+  connectionName?: string;
+  /**
+   * false: while Redis is away a command fails at once instead of waiting in ioredis' offline
+   * queue, which has no bound.
+   */
+  enableOfflineQueue?: boolean;
+  /** Tries of one command across reconnections; null = until it goes through (BullMQ workers). */
+  maxRetriesPerRequest?: number | null;
+  lazyConnect?: boolean;
+  connectTimeout?: number;
+}
 
 /** Reconnect attempts while Redis is away: soon after it returns, whatever the outage's length. */
 const RECONNECT_MAX_DELAY_MS = 2_000;
+const reconnectDelay = (times: number) => Math.min(times * 200, RECONNECT_MAX_DELAY_MS);
 
 /**
- * ioredis options from REDIS_URL, as BullMQ wants them (no per-command retry limit). BullMQ's
- * own reconnect delay grows to 20 s, which alone would eat most of the 30 s in which pending
- * messages must be back on their queues after an outage.
+ * How long a cluster command rides out a failover before failing: a replica takes over a dead
+ * primary after cluster-node-timeout plus an election (seconds), during which the slot answers
+ * CLUSTERDOWN, TRYAGAIN or not at all. 75 tries 200 ms apart is 15 s; a MOVED after the
+ * switch is followed at once.
  */
-export function redisConnection(redisUrl: string): RedisOptions {
+const FAILOVER_RETRY_DELAY_MS = 200;
+const FAILOVER_MAX_REDIRECTIONS = 75;
+/**
+ * ioredis' 1 s default to read the slot map fails on a busy node, and BullMQ answers a failed
+ * refresh on a worker's blocking connection by reconnecting it, which can wait 30 s.
+ */
+const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
+
+/**
+ * Every Redis connection of the product is made here, so that REDIS_CLUSTER_NODES reaches all of
+ * them: a `Cluster` when it is set, else a `Redis` on REDIS_URL. BullMQ's own reconnect delay
+ * grows to 20 s, which alone would eat most of the 30 s in which pending messages must be back
+ * on their queues after an outage, hence the shorter one here.
+ */
+export function redisClient(target: RedisTarget, options: RedisClientOptions = {}): RedisClient {
+  const { enableOfflineQueue, lazyConnect, ...perNode } = options;
+  const nodeOptions: RedisOptions = { maxRetriesPerRequest: null, ...perNode };
+  if (!target.redisClusterNodes) {
+    return new Redis({
+      ...serverOptions(target.redisUrl),
+      ...nodeOptions,
+      enableOfflineQueue,
+      lazyConnect,
+      retryStrategy: reconnectDelay,
+    });
+  }
+  return new Cluster(target.redisClusterNodes, {
+    redisOptions: nodeOptions,
+    enableOfflineQueue,
+    lazyConnect,
+    clusterRetryStrategy: reconnectDelay,
+    retryDelayOnFailover: FAILOVER_RETRY_DELAY_MS,
+    retryDelayOnClusterDown: FAILOVER_RETRY_DELAY_MS,
+    retryDelayOnTryAgain: FAILOVER_RETRY_DELAY_MS,
+    maxRedirections: FAILOVER_MAX_REDIRECTIONS,
+    slotsRefreshTimeout: SLOTS_REFRESH_TIMEOUT_MS,
+  });
+}
+
+/**
+ * What a BullMQ Worker opens its connections from (commands, and the blocking fetch), closing
+ * them with the worker: options for one server; for a cluster, a client that is never connected
+ * itself, only duplicated, since BullMQ cannot build a cluster from options. A Queue handed that
+ * client would connect it and leave it open: producers share one owned client instead
+ * (QueueProducerConfig).
+ */
+export function bullmqConnection(target: RedisTarget): ConnectionOptions {
+  if (!target.redisClusterNodes) {
+    return {
+      ...serverOptions(target.redisUrl),
+      maxRetriesPerRequest: null,
+      retryStrategy: reconnectDelay,
+    };
+  }
+  return redisClient(target, { lazyConnect: true });
+}
+
+/** The connection fields of a redis:// or rediss:// URL. */
+function serverOptions(redisUrl: string): RedisOptions {
   const url = new URL(redisUrl);
   return {
     host: url.hostname,
@@ -18,25 +99,5 @@ export function redisConnection(redisUrl: string): RedisOptions {
     password: url.password ? decodeURIComponent(url.password) : undefined,
     db: url.pathname.length > 1 ? Number(url.pathname.slice(1)) : undefined,
     tls: url.protocol === 'rediss:' ? {} : undefined,
-    maxRetriesPerRequest: null,
-    retryStrategy: (times: number) => Math.min(times * 200, RECONNECT_MAX_DELAY_MS),
   };
-}
-
-/**
- * For connections that only produce (enqueue, inspect): while Redis is away a command fails at
- * once instead of waiting in ioredis' offline queue, which has no bound, so an outage cannot
- * pile up one pending `add` per accepted message in the API's memory. What did not make it is
- * the outbox sweeper's to enqueue.
- */
-export function producerConnection(redisUrl: string): RedisOptions {
-  return { ...redisConnection(redisUrl), enableOfflineQueue: false };
-}
-
-/**
- * The one ioredis client a process shares for its own keys beside BullMQ's (per-sender rate
- * limits and pauses): a connection per sender would not scale to a thousand of them.
- */
-export function redisClient(redisUrl: string): Redis {
-  return new Redis(redisConnection(redisUrl));
 }
