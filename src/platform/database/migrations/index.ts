@@ -11,6 +11,7 @@ import { ErasureAtSize1764892800000 } from './1764892800000-erasure-at-size';
 import { AppendLockAndSettledDeliveries1764979200000 } from './1764979200000-append-lock-and-settled-deliveries';
 import { RemovalLookupIndexes1765152000000 } from './1765152000000-removal-lookup-indexes';
 import { Senders1765324800000 } from './1765324800000-senders';
+import { InboundEventSender1765584000000 } from './1765584000000-inbound-event-sender';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -27,4 +28,5 @@ export const MIGRATIONS = [
   AppendLockAndSettledDeliveries1764979200000,
   RemovalLookupIndexes1765152000000,
   Senders1765324800000,
+  InboundEventSender1765584000000,
 ];
