@@ -1,5 +1,5 @@
 import type { ResolvedSender } from '../senders/sender-directory';
-import { noSenderError, routeKeyOf, routeSender } from './inbound-routing';
+import { noSenderError, RouteKey, routeKeyOf, routeSender } from './inbound-routing';
 
 function sender(
   id: string,
@@ -95,7 +95,7 @@ describe('routeSender', () => {
   it('routes an email by any recipient in a mailbox’s inbound addresses', () => {
     const support = sender('support', 'email', { inboundAddresses: ['support@shop.example'] });
     const sales = sender('sales', 'email', { inboundAddresses: ['sales@shop.example'] });
-    const key = { channel: 'email', recipients: ['x@y.example', 'sales@shop.example'] } as const;
+    const key: RouteKey = { channel: 'email', recipients: ['x@y.example', 'sales@shop.example'] };
     expect(routeSender(key, [support, sales], undefined)?.id).toBe('sales');
   });
 
