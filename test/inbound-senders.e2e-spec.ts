@@ -39,7 +39,6 @@ describe('Inbound routing per sender (real API, worker and Postgres)', () => {
       startWhatsappStandIn({ accessToken: 'token-b', phoneNumberId: whatsappB.phone }),
     ]);
     stack = await startOutboundStack({
-      SENDER_SECRETS_KEY: randomBytes(32).toString('base64'),
       PUBLIC_BASE_URL: INBOUND_ENV.PUBLIC_BASE_URL,
       EMAIL_WEBHOOK_SECRET: INBOUND_ENV.EMAIL_WEBHOOK_SECRET,
       OUTBOUND_HTTP_TIMEOUT_MS: '10000',

@@ -6,7 +6,6 @@ import { ENVIRONMENT_SENDER_IDS } from '../../shared/environment-senders';
 import { ResolvedSender, SenderDirectory } from '../senders/sender-directory';
 import type { InboundProvider } from './inbound-provider';
 import { RouteKey, routeKeyOf, routeSender } from './inbound-routing';
-import type { RawWebhook } from './webhook-request';
 
 /** Where a webhook goes: its key, and the sender that takes it (none: kept failed). */
 export interface Route {
@@ -33,12 +32,13 @@ export class InboundRouter {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
+  /** `body` as the request parsed it, or decodeStored() of a kept event. */
   async route(
     provider: InboundProvider,
-    webhook: Pick<RawWebhook, 'contentType' | 'payload'>,
+    body: unknown,
     webSenderId: string | null = null,
   ): Promise<Route> {
-    const key = routeKeyOf(provider, webhook.contentType, webhook.payload, webSenderId);
+    const key = routeKeyOf(provider, body, webSenderId);
     const senders = await this.directory.matching(key.channel, () => true);
     return { key, sender: routeSender(key, senders, this.inboundFallback(key.channel, senders)) };
   }

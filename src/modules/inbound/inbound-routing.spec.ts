@@ -1,5 +1,5 @@
 import type { ResolvedSender } from '../senders/sender-directory';
-import { noSenderError, RouteKey, routeKeyOf, routeSender } from './inbound-routing';
+import { decodeStored, noSenderError, RouteKey, routeKeyOf, routeSender } from './inbound-routing';
 
 function sender(
   id: string,
@@ -26,37 +26,44 @@ const whatsappFor = (phoneNumberId: string) =>
 
 describe('routeKeyOf', () => {
   it('reads the first phone_number_id of a WhatsApp notification', () => {
-    expect(routeKeyOf('whatsapp', 'application/json', whatsappFor('111'), null)).toEqual({
+    expect(
+      routeKeyOf('whatsapp', decodeStored('application/json', whatsappFor('111')), null),
+    ).toEqual({
       channel: 'whatsapp',
       phoneNumberId: '111',
     });
   });
 
   it('reads AccountSid and To of an incoming SMS, From of a status callback', () => {
-    const form = 'AccountSid=AC1&To=%2B15550001&From=%2B15550002';
-    const type = 'application/x-www-form-urlencoded';
-    expect(routeKeyOf('sms', type, form, null)).toEqual({
+    const form = decodeStored(
+      'application/x-www-form-urlencoded',
+      'AccountSid=AC1&To=%2B15550001&From=%2B15550002',
+    );
+    expect(routeKeyOf('sms', form, null)).toEqual({
       channel: 'sms',
       accountSid: 'AC1',
       ours: '+15550001',
     });
-    expect(routeKeyOf('sms_status', type, form, null)).toMatchObject({ ours: '+15550002' });
+    expect(routeKeyOf('sms_status', form, null)).toMatchObject({ ours: '+15550002' });
   });
 
   it('collects the recipients of an email from To, Cc and the envelope, lower-cased', () => {
-    const form = json({
-      to: 'Support <Support@Shop.example>',
-      cc: 'a@x.example, "B" <b@x.example>',
-      envelope: json({ to: ['Sales@shop.example'], from: 'c@y.example' }),
-    });
-    expect(routeKeyOf('email', 'multipart/form-data', form, null)).toEqual({
+    const form = decodeStored(
+      'multipart/form-data',
+      json({
+        to: 'Support <Support@Shop.example>',
+        cc: 'a@x.example, "B" <b@x.example>',
+        envelope: json({ to: ['Sales@shop.example'], from: 'c@y.example' }),
+      }),
+    );
+    expect(routeKeyOf('email', form, null)).toEqual({
       channel: 'email',
       recipients: ['support@shop.example', 'a@x.example', 'b@x.example', 'sales@shop.example'],
     });
   });
 
   it('gives an empty key for an unreadable payload', () => {
-    expect(routeKeyOf('whatsapp', 'application/json', '{nope', null)).toEqual({
+    expect(routeKeyOf('whatsapp', decodeStored('application/json', '{nope'), null)).toEqual({
       channel: 'whatsapp',
       phoneNumberId: null,
     });

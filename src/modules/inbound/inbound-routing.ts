@@ -15,17 +15,17 @@ export type RouteKey =
 const EMAIL_ADDRESS = /[^\s<>,;:"'()[\]]+@[^\s<>,;:"'()[\]]+/g;
 
 /**
- * The route key of a raw webhook, read from the same stored text a replay reads. Unreadable
- * payloads give an empty key: they are refused or kept failed by the parser before routing
- * matters. A WhatsApp batch is routed by its first phone number id (Meta sends one per number).
+ * The route key of a webhook's body: as the request parsed it (the guards), or decoded again from
+ * the stored text (replay, see decodeStored). Unreadable payloads give an empty key: the parser
+ * keeps them failed or refuses them whatever the route. A WhatsApp batch is routed by its first
+ * phone number id (Meta sends one number per notification).
  */
 export function routeKeyOf(
   provider: InboundProvider,
-  contentType: string,
-  payload: string,
+  decoded: unknown,
   webSenderId: string | null,
 ): RouteKey {
-  const body = decodeQuietly(contentType, payload);
+  const body = asObject(decoded);
   switch (provider) {
     case 'whatsapp': {
       const ids = asArray(body.entry).flatMap((entry) =>
@@ -46,7 +46,7 @@ export function routeKeyOf(
       };
     case 'email': {
       const envelope =
-        typeof body.envelope === 'string' ? asObject(decodeQuietly('', body.envelope)) : {};
+        typeof body.envelope === 'string' ? decodeStored('application/json', body.envelope) : {};
       const text = [body.to, body.cc, ...asArray(envelope.to)]
         .filter((value): value is string => typeof value === 'string')
         .join(',');
@@ -117,7 +117,8 @@ export function noSenderError(key: RouteKey): string {
   }
 }
 
-function decodeQuietly(contentType: string, payload: string): Record<string, unknown> {
+/** A stored payload decoded for routing; what cannot be decoded routes nowhere. */
+export function decodeStored(contentType: string, payload: string): Record<string, unknown> {
   if (contentType === 'application/x-www-form-urlencoded') return { ...parseForm(payload) };
   try {
     return asObject(JSON.parse(payload));

@@ -30,7 +30,7 @@ import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
 import { InboundRouter, type Route } from './inbound-router';
-import { noSenderError } from './inbound-routing';
+import { decodeStored, noSenderError } from './inbound-routing';
 import { FIND_ERASED_PROVIDER_IDS, REDACT_INBOUND_EVENT, STORE_INBOUND } from './store-inbound.sql';
 import { eventKeyOf, type RawWebhook } from './webhook-request';
 
@@ -99,7 +99,7 @@ export class InboundService {
     route?: Route,
   ): Promise<InboundEvent> {
     const batch = this.parse(provider, webhook);
-    const routed = route ?? (await this.router.route(provider, webhook));
+    const routed = route ?? (await this.routeStored(provider, webhook, null));
     const error = problemsOf(batch);
     const now = new Date();
     const event: InboundEvent = {
@@ -177,11 +177,19 @@ export class InboundService {
     return replayed;
   }
 
+  private routeStored(
+    provider: InboundProvider,
+    raw: Pick<RawWebhook, 'contentType' | 'payload'>,
+    webSenderId: string | null,
+  ): Promise<Route> {
+    return this.router.route(provider, decodeStored(raw.contentType, raw.payload), webSenderId);
+  }
+
   /** An event kept earlier (failed, or `received` by an earlier version) processed again. */
   private async processEvent(event: InboundEvent): Promise<InboundEvent> {
     // Routed again: a sender added since (the number it was for) now takes it. A web event's
     // sender is named by its URL, which only the event's sender_id keeps.
-    const route = await this.router.route(
+    const route = await this.routeStored(
       event.provider,
       event,
       event.provider === 'web' ? event.senderId : null,

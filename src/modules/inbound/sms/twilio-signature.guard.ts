@@ -3,7 +3,7 @@ import type { AppConfig } from '../../../platform/config/app-config';
 import { APP_CONFIG } from '../../../platform/config/config.module';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { InboundRouter } from '../inbound-router';
-import { assertContentType, header, toRawWebhook, WebhookRequest } from '../webhook-request';
+import { assertContentType, header, WebhookRequest } from '../webhook-request';
 import { isValidTwilioSignature } from '../../../providers/twilio/twilio-signature';
 
 /**
@@ -21,7 +21,7 @@ export class TwilioSignatureGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     assertContentType(request, ['application/x-www-form-urlencoded']);
     const provider = request.url.split('?')[0].endsWith('/status') ? 'sms_status' : 'sms';
-    request.route = await this.router.route(provider, toRawWebhook(request));
+    request.route = await this.router.route(provider, request.body);
     const authTokens = await this.router.signingSecrets('sms', request.route);
     if (authTokens.length === 0) {
       throw new DomainError(

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { InboundRouter } from '../inbound-router';
-import { assertContentType, header, toRawWebhook, WebhookRequest } from '../webhook-request';
+import { assertContentType, header, WebhookRequest } from '../webhook-request';
 import { webSignatureProblem } from '../../../providers/standard-webhooks/web-signature';
 
 /**
@@ -16,7 +16,7 @@ export class WebSignatureGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     assertContentType(request, ['application/json']);
     const senderId = (request.params as { senderId?: string }).senderId ?? null;
-    request.route = await this.router.route('web', toRawWebhook(request), senderId);
+    request.route = await this.router.route('web', request.body, senderId);
     if (!request.route.sender) {
       if (senderId !== null) throw DomainError.notFound('web sender', senderId);
       throw new DomainError(

@@ -1,7 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { DomainError } from '../../../platform/errors/domain-error';
 import { InboundRouter } from '../inbound-router';
-import { assertContentType, header, toRawWebhook, WebhookRequest } from '../webhook-request';
+import { assertContentType, header, WebhookRequest } from '../webhook-request';
 import { isValidWhatsappSignature } from '../../../providers/whatsapp-cloud/whatsapp-signature';
 
 /** Routes by phone_number_id, then checks the signature with that sender's app secret. */
@@ -12,7 +12,7 @@ export class WhatsappSignatureGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<WebhookRequest>();
     assertContentType(request, ['application/json']);
-    request.route = await this.router.route('whatsapp', toRawWebhook(request));
+    request.route = await this.router.route('whatsapp', request.body);
     const secrets = await this.router.signingSecrets('whatsapp', request.route);
     if (secrets.length === 0) {
       throw new DomainError(
