@@ -5,7 +5,7 @@ import type { Channel } from '../../shared/channel';
 import { ENVIRONMENT_SENDER_IDS } from '../../shared/environment-senders';
 import { ResolvedSender, SenderDirectory } from '../senders/sender-directory';
 import type { InboundProvider } from './inbound-provider';
-import { RouteKey, routeKeyOf, routeSender } from './inbound-routing';
+import { claimKeys, lookupKeys, RouteKey, routeKeyOf, routeSender } from './inbound-routing';
 
 /** Where a webhook goes: its key, and the sender that takes it (none: kept failed). */
 export interface Route {
@@ -20,13 +20,22 @@ const INBOUND_SECRET: Record<Exclude<Channel, 'email'>, string> = {
   web: 'secret',
 };
 
+/** Each channel's senders by what they answer to (claimKeys), for one directory generation. */
+interface RouteIndex {
+  generation: number;
+  byChannel: Map<Channel, Map<string, ResolvedSender[]>>;
+}
+
 /**
- * Routes webhooks to senders from the in-memory directory, so routing costs no query. The guards
- * route before checking a signature (the sender's secret signs it), intake and replay route the
- * stored text again the same way.
+ * Routes webhooks to senders from the in-memory directory, so routing costs no query, through an
+ * index rebuilt when the directory changes, so the 1 000th number routes as fast as the first.
+ * The guards route before checking a signature (the sender's secret signs it); intake and replay
+ * route the stored text again the same way.
  */
 @Injectable()
 export class InboundRouter {
+  private index?: RouteIndex;
+
   constructor(
     private readonly directory: SenderDirectory,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -39,8 +48,28 @@ export class InboundRouter {
     webSenderId: string | null = null,
   ): Promise<Route> {
     const key = routeKeyOf(provider, body, webSenderId);
-    const senders = await this.directory.matching(key.channel, () => true);
-    return { key, sender: routeSender(key, senders, this.inboundFallback(key.channel, senders)) };
+    const byKey = (await this.currentIndex()).byChannel.get(key.channel);
+    const candidates = [...new Set(lookupKeys(key).flatMap((value) => byKey?.get(value) ?? []))];
+    const environment = await this.directory.find(ENVIRONMENT_SENDER_IDS[key.channel]);
+    const fallback = environment ? this.inboundFallback(key.channel, [environment]) : undefined;
+    return { key, sender: routeSender(key, candidates, fallback) };
+  }
+
+  private async currentIndex(): Promise<RouteIndex> {
+    await this.directory.refresh();
+    if (this.index?.generation === this.directory.generation) return this.index;
+    const generation = this.directory.generation;
+    const byChannel = new Map<Channel, Map<string, ResolvedSender[]>>();
+    for (const channel of ['whatsapp', 'sms', 'email', 'web'] as const) {
+      const byKey = new Map<string, ResolvedSender[]>();
+      for (const sender of await this.directory.matching(channel, () => true)) {
+        for (const value of claimKeys(sender))
+          byKey.set(value, [...(byKey.get(value) ?? []), sender]);
+      }
+      byChannel.set(channel, byKey);
+    }
+    this.index = { generation, byChannel };
+    return this.index;
   }
 
   /**

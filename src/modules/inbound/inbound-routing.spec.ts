@@ -1,5 +1,13 @@
 import type { ResolvedSender } from '../senders/sender-directory';
-import { decodeStored, noSenderError, RouteKey, routeKeyOf, routeSender } from './inbound-routing';
+import {
+  claimKeys,
+  decodeStored,
+  lookupKeys,
+  noSenderError,
+  RouteKey,
+  routeKeyOf,
+  routeSender,
+} from './inbound-routing';
 
 function sender(
   id: string,
@@ -114,6 +122,18 @@ describe('routeSender', () => {
     expect(route('w')).toBe('w');
     expect(route('nope')).toBeUndefined();
     expect(route(null)).toBe('we');
+  });
+});
+
+describe('claimKeys and lookupKeys', () => {
+  it('index a sender under what a route key looks up', () => {
+    const mailbox = sender('m', 'email', { inboundAddresses: ['Support@Shop.example'] });
+    const key: RouteKey = { channel: 'email', recipients: ['x@y.example', 'support@shop.example'] };
+    expect(lookupKeys(key)).toContain(claimKeys(mailbox)[0]);
+    const account = sender('a', 'sms', { accountSid: 'AC1', fromNumber: '+1555' });
+    expect(claimKeys(account)).toEqual(
+      lookupKeys({ channel: 'sms', accountSid: 'AC1', ours: '+1999' }),
+    );
   });
 });
 

@@ -103,6 +103,37 @@ function claimant(key: RouteKey, senders: ResolvedSender[]): ResolvedSender | un
   }
 }
 
+/**
+ * What a sender answers to, for an index: the value routeSender compares against a key, so only
+ * the senders that share one of lookupKeys(key) need comparing.
+ */
+export function claimKeys(sender: ResolvedSender): string[] {
+  const { settings } = sender;
+  switch (sender.channel) {
+    case 'whatsapp':
+      return typeof settings.phoneNumberId === 'string' ? [settings.phoneNumberId] : [];
+    case 'sms':
+      return typeof settings.accountSid === 'string' ? [settings.accountSid] : [];
+    case 'email':
+      return asArray(settings.inboundAddresses).map((address) => lowerCase(String(address)));
+    case 'web':
+      return [sender.id];
+  }
+}
+
+export function lookupKeys(key: RouteKey): string[] {
+  switch (key.channel) {
+    case 'whatsapp':
+      return key.phoneNumberId === null ? [] : [key.phoneNumberId];
+    case 'sms':
+      return key.accountSid === null ? [] : [key.accountSid];
+    case 'email':
+      return key.recipients;
+    case 'web':
+      return key.senderId === null ? [] : [key.senderId];
+  }
+}
+
 /** The error a webhook no sender takes is kept failed with, until a replay finds its sender. */
 export function noSenderError(key: RouteKey): string {
   switch (key.channel) {
