@@ -51,8 +51,7 @@ export class InboundRouter {
     const byKey = (await this.currentIndex()).byChannel.get(key.channel);
     const candidates = [...new Set(lookupKeys(key).flatMap((value) => byKey?.get(value) ?? []))];
     const environment = await this.directory.find(ENVIRONMENT_SENDER_IDS[key.channel]);
-    const fallback = environment ? this.inboundFallback(key.channel, [environment]) : undefined;
-    return { key, sender: routeSender(key, candidates, fallback) };
+    return { key, sender: routeSender(key, candidates, this.inboundFallback(environment)) };
   }
 
   private async currentIndex(): Promise<RouteIndex> {
@@ -94,10 +93,10 @@ export class InboundRouter {
       .filter((token): token is string => typeof token === 'string' && token !== '');
   }
 
-  /** The environment sender, when its variables configure the channel's inbound. */
-  private inboundFallback(channel: Channel, senders: ResolvedSender[]): ResolvedSender | undefined {
-    const environment = senders.find((sender) => sender.id === ENVIRONMENT_SENDER_IDS[channel]);
+  /** The environment sender, when its variables configure its channel's inbound. */
+  private inboundFallback(environment: ResolvedSender | null): ResolvedSender | undefined {
     if (!environment) return undefined;
+    const { channel } = environment;
     const configured =
       channel === 'email'
         ? Boolean(this.config.emailWebhookSecret)
