@@ -44,10 +44,7 @@ describe('Outbound per sender: credentials, rate limits, pauses, health', () => 
     (await stack.api.request('GET', `/api/senders/${id}`)).body;
 
   beforeAll(async () => {
-    stack = await startOutboundStack(
-      { SENDER_SECRETS_KEY: randomBytes(32).toString('base64') },
-      { worker: false },
-    );
+    stack = await startOutboundStack({}, { worker: false });
     for (const [i, phoneNumberId] of ['111111111', '222222222'].entries()) {
       const accessToken = `wa-token-${i}-${randomBytes(4).toString('hex')}`;
       const standIn = await startWhatsappStandIn({ accessToken, phoneNumberId });

@@ -4,7 +4,6 @@ import { closeDb, sql } from './support/db';
 import { uniquePhone } from './support/factories';
 import { testEnv } from './support/test-env';
 
-const KEY = randomBytes(32).toString('base64');
 const ACCESS_TOKEN = `EAAG${randomBytes(24).toString('hex')}`;
 const APP_SECRET = `appsecret-${randomBytes(12).toString('hex')}`;
 const AUTH_TOKEN = `twilio-${randomBytes(16).toString('hex')}`;
@@ -38,7 +37,6 @@ describe('Senders: /api/senders, secrets write-only and sealed, defaults, enviro
   beforeAll(async () => {
     api = await startApiProcess(
       testEnv({
-        SENDER_SECRETS_KEY: KEY,
         LOG_LEVEL: 'debug',
         // The environment's WhatsApp sender, listed beside the API senders.
         WHATSAPP_API_URL: 'http://127.0.0.1:9/v23.0/555000111/messages',
@@ -290,7 +288,7 @@ describe('Senders without SENDER_SECRETS_KEY', () => {
   });
 
   it('answers 503 naming the variable', async () => {
-    api = await startApiProcess(testEnv());
+    api = await startApiProcess(testEnv({ SENDER_SECRETS_KEY: undefined }));
     const response = await fetch(`${api.url}/api/senders`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -29,6 +29,9 @@ export function testEnv(
     WORKER_METRICS_PORT: '0',
     // Files a test stores (email attachments, uploads) stay out of the checkout.
     STORAGE_PATH: join(tmpdir(), 'omnichannel-test-attachments'),
+    // One key for every file of a run: senders one file makes stay in the shared database, and
+    // every later API and worker opens their secrets instead of logging that it cannot.
+    SENDER_SECRETS_KEY: Buffer.alloc(32, 'test-sender-secrets').toString('base64'),
     ...overrides,
   };
   return Object.fromEntries(

@@ -128,6 +128,17 @@ export class AttachmentService implements LinkedDataStore {
     return attachment;
   }
 
+  /** The sender of the message an attachment belongs to; null for a message stored without one. */
+  async senderOf(attachmentId: string): Promise<string | null> {
+    const [row] = (await this.attachments.query(
+      `SELECT message.sender_id FROM message_attachments link
+         JOIN messages message ON message.id = link.message_id
+        WHERE link.attachment_id = $1 LIMIT 1`,
+      [attachmentId],
+    )) as { sender_id: string | null }[];
+    return row?.sender_id ?? null;
+  }
+
   async openContent(id: string): Promise<{ attachment: Attachment; content: Readable }> {
     const attachment = await this.getAttachment(id);
     if (attachment.status !== 'stored') {

@@ -10,6 +10,7 @@ import { bullmqConnection } from '../../platform/queue/redis-connection';
 import { SendError } from '../../shared/send-error';
 import { AttachmentService, fetchJob, MEDIA_FETCH_BACKOFF } from './attachment.service';
 import { MediaDownloader } from './media-downloader';
+import { SenderDirectory } from '../senders/sender-directory';
 import { retryBackoff } from '../../platform/queue/retry-backoff';
 
 const SWEEP_BATCH = 500;
@@ -34,6 +35,7 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
     private readonly attachments: AttachmentService,
     private readonly databaseOutage: DatabaseOutage,
     @InjectQueue(MEDIA_FETCH_QUEUE) private readonly queue: Queue<FetchMediaJob>,
+    private readonly senders: SenderDirectory,
   ) {
     this.downloader = new MediaDownloader(config);
   }
@@ -92,7 +94,10 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
     const attachment = await this.attachments.getAttachment(job.data.attachmentId);
     if (attachment.status !== 'pending' || !attachment.source) return;
     try {
-      const media = await this.downloader.download(attachment.source);
+      const media = await this.downloader.download(
+        attachment.source,
+        await this.settingsOfSender(attachment.id),
+      );
       await this.attachments.recordFetched(attachment, media.content, media.contentType);
       this.logger.log(
         { attachmentId: attachment.id, attempt: job.attemptsMade + 1 },
@@ -114,6 +119,18 @@ export class MediaFetchProcessor implements OnModuleInit, OnApplicationShutdown 
       );
       if (!final) throw error;
     }
+  }
+
+  /** The settings of the sender the attachment's message arrived on; undefined for none. */
+  private async settingsOfSender(
+    attachmentId: string,
+  ): Promise<Record<string, unknown> | undefined> {
+    const senderId = await this.attachments.senderOf(attachmentId);
+    if (!senderId) return undefined;
+    const sender = await this.senders.find(senderId);
+    if (!sender)
+      throw SendError.permanent(`sender ${senderId} no longer exists: cannot fetch media`);
+    return sender.settings;
   }
 
   private async sweep(): Promise<void> {

@@ -31,6 +31,10 @@ export class InboundEvent {
   @Column({ type: 'text' })
   payload: string;
 
+  /** The sender it was routed to; null while no sender takes it (see inbound-routing.ts). */
+  @Column({ name: 'sender_id', type: 'uuid', nullable: true })
+  senderId: string | null;
+
   @Column({ type: 'text', default: 'received' })
   status: InboundEventStatus;
 

@@ -5,10 +5,12 @@ import { AttachmentsModule } from '../attachments/attachments.module';
 import { ConversationModule } from '../conversation/conversation.module';
 import { CustomerModule } from '../customer/customer.module';
 import { MessagingModule } from '../messaging/messaging.module';
+import { SendersModule } from '../senders/senders.module';
 import { EmailWebhookController } from './email/email-webhook.controller';
 import { InboundEventController } from './inbound-event.controller';
 import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents } from './inbound-message.events';
+import { InboundRouter } from './inbound-router';
 import { InboundService } from './inbound.service';
 import { TwilioWebhookController } from './sms/twilio-webhook.controller';
 import { WebWebhookController } from './web/web-webhook.controller';
@@ -23,6 +25,7 @@ import { WhatsappWebhookController } from './whatsapp/whatsapp-webhook.controlle
     MessagingModule,
     PreparedSqlModule,
     AttachmentsModule,
+    SendersModule,
   ],
   controllers: [
     WhatsappWebhookController,
@@ -31,7 +34,7 @@ import { WhatsappWebhookController } from './whatsapp/whatsapp-webhook.controlle
     WebWebhookController,
     InboundEventController,
   ],
-  providers: [InboundService, InboundMessageEvents],
+  providers: [InboundService, InboundRouter, InboundMessageEvents],
   exports: [InboundMessageEvents],
 })
 export class InboundModule {}

@@ -29,6 +29,8 @@ import { InboundEvent } from './inbound-event.entity';
 import { InboundMessageEvents, InboundMessageReceived } from './inbound-message.events';
 import { parseInboundPayload } from './inbound-parsers';
 import type { InboundProvider } from './inbound-provider';
+import { InboundRouter, type Route } from './inbound-router';
+import { decodeStored, noSenderError } from './inbound-routing';
 import { FIND_ERASED_PROVIDER_IDS, REDACT_INBOUND_EVENT, STORE_INBOUND } from './store-inbound.sql';
 import { eventKeyOf, type RawWebhook } from './webhook-request';
 
@@ -81,15 +83,23 @@ export class InboundService {
     private readonly messageEvents: InboundMessageEvents,
     private readonly sql: PreparedSql,
     private readonly attachments: AttachmentService,
+    private readonly router: InboundRouter,
   ) {}
 
   /**
    * Keeps a verified webhook and stores what it carries. A payload of which nothing could be
    * read is kept too (failed, with its error, replayable) and answered 400 naming the problem;
-   * one with unreadable parts stores the rest and is kept failed with the parts' errors.
+   * one with unreadable parts stores the rest and is kept failed with the parts' errors. `route`
+   * is what the signature guard found; the email webhook, authenticated alike for every mailbox,
+   * is routed here.
    */
-  async receiveWebhook(provider: InboundProvider, webhook: RawWebhook): Promise<InboundEvent> {
+  async receiveWebhook(
+    provider: InboundProvider,
+    webhook: RawWebhook,
+    route?: Route,
+  ): Promise<InboundEvent> {
     const batch = this.parse(provider, webhook);
+    const routed = route ?? (await this.routeStored(provider, webhook, null));
     const error = problemsOf(batch);
     const now = new Date();
     const event: InboundEvent = {
@@ -105,9 +115,10 @@ export class InboundService {
       createdAt: now,
       processedAt: now,
       subjectKeys: subjectKeysOf(batch),
+      senderId: routed.sender?.id ?? null,
     };
     const kept =
-      (await this.storeOrKeepFailed(event, batch, 'intake', now)) ??
+      (await this.storeOrKeepFailed(event, batch, routed, 'intake', now)) ??
       (await this.redelivered(event));
     if (isUnreadable(batch) && kept.status !== 'processed') {
       throw new DomainError(
@@ -166,9 +177,25 @@ export class InboundService {
     return replayed;
   }
 
+  private routeStored(
+    provider: InboundProvider,
+    raw: Pick<RawWebhook, 'contentType' | 'payload'>,
+    webSenderId: string | null,
+  ): Promise<Route> {
+    return this.router.route(provider, decodeStored(raw.contentType, raw.payload), webSenderId);
+  }
+
   /** An event kept earlier (failed, or `received` by an earlier version) processed again. */
   private async processEvent(event: InboundEvent): Promise<InboundEvent> {
-    await this.storeOrKeepFailed(event, this.parse(event.provider, event), 'replay', new Date());
+    // Routed again: a sender added since (the number it was for) now takes it. A web event's
+    // sender is named by its URL, which only the event's sender_id keeps.
+    const route = await this.routeStored(
+      event.provider,
+      event,
+      event.provider === 'web' ? event.senderId : null,
+    );
+    const batch = this.parse(event.provider, event);
+    await this.storeOrKeepFailed(event, batch, route, 'replay', new Date());
     return this.getEvent(event.id);
   }
 
@@ -181,12 +208,17 @@ export class InboundService {
   private async storeOrKeepFailed(
     event: InboundEvent,
     batch: InboundBatch,
+    route: Route,
     mode: 'intake' | 'replay',
     now: Date,
   ): Promise<InboundEvent | undefined> {
+    const carries = batch.messages.length > 0 || batch.receipts.length > 0;
+    // Nothing of it is stored: a message has no conversation without its sender, and a receipt
+    // for a number not set up is not one we trust. A replay once the sender exists finishes it.
+    if (carries && !route.sender) return this.keepFailed(event, mode, noSenderError(route.key));
     let stored: Stored | undefined;
     try {
-      stored = await this.storeWithRetries(event, batch, mode, now);
+      stored = await this.storeWithRetries(event, batch, route.sender?.id ?? null, mode, now);
     } catch (error) {
       // An outage, a deadlock, a timed-out statement or a full disk is not the event's fault:
       // answer 5xx so the provider sends it again, rather than 200 with an event someone has to
@@ -216,12 +248,13 @@ export class InboundService {
   private async storeWithRetries(
     event: InboundEvent,
     batch: InboundBatch,
+    senderId: string | null,
     mode: 'intake' | 'replay',
     now: Date,
   ): Promise<Stored | undefined> {
     for (let run = 1; ; run++) {
       try {
-        return await this.store(event, batch, mode, now);
+        return await this.store(event, batch, senderId, mode, now);
       } catch (error) {
         if (run >= STORE_RUNS || !isRetryable(error)) throw error;
       }
@@ -232,6 +265,7 @@ export class InboundService {
   private async store(
     event: InboundEvent,
     batch: InboundBatch,
+    senderId: string | null,
     mode: 'intake' | 'replay',
     now: Date,
   ): Promise<Stored | undefined> {
@@ -253,6 +287,7 @@ export class InboundService {
         : []),
       problemsOf(batch),
       ...(mode === 'intake' ? [event.subjectKeys] : []),
+      senderId,
     ];
     const heldReceipts: ReceiptSubject[] = [];
     const files = await Promise.all(

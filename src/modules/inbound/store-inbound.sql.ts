@@ -25,10 +25,12 @@ import { messageJsonSql } from '../messaging/dto/message-json.sql';
  * $12 the customer of the conversation it replies to and $13 that conversation when open,
  * $14/$15 ids for a customer/conversation it may create. $16 the time of storing. Then the event:
  * intake $17 id, $18 provider, $19 event_key, $20 content type, $21 headers, $22 payload,
- * $23 error, $24 subject keys (see subject-keys.ts); replay $17 id, $18 error. An event with an error (parts of it could not be read)
+ * $23 error, $24 subject keys (see subject-keys.ts), $25 the sender it was routed to; replay
+ * $17 id, $18 error, $19 the sender. A new conversation belongs to that sender; a reply to an
+ * earlier message joins that message's conversation, and its sender. An event with an error (parts of it could not be read)
  * is kept `failed` with it, its readable parts stored, so that a replay can finish it.
  */
-function storeInboundSql(claim: string, input: string): string {
+function storeInboundSql(claim: string, input: string, senderId: string): string {
   return `
   WITH raw AS (${claim}),
   input (${INPUT_COLUMNS}) AS (${input}),
@@ -90,9 +92,7 @@ function storeInboundSql(claim: string, input: string): string {
         OR created.external_id = identified.external_id
   ),
   routed AS (
-    SELECT customer_of.*, sender.id AS sender_id
-      FROM customer_of
-      JOIN senders sender ON sender.channel = customer_of.channel AND sender.source = 'environment'
+    SELECT customer_of.*, ${senderId}::uuid AS sender_id FROM customer_of
   ),
   conversation_of AS (
     SELECT routed.*, COALESCE(routed.thread_conversation_id, open.id) AS open_id
@@ -209,10 +209,10 @@ const MESSAGE_ARRAYS = `SELECT * FROM unnest(${INPUT_TYPES.map((type, index) => 
 
 const CLAIM_INTAKE = `
     INSERT INTO inbound_events (id, provider, event_key, content_type, headers, payload, status,
-                                error, attempts, created_at, processed_at, subject_keys)
+                                error, attempts, created_at, processed_at, subject_keys, sender_id)
     VALUES ($17::uuid, $18::text, $19::text, $20::text, $21::jsonb, $22::text,
             CASE WHEN $23::text IS NULL THEN 'processed' ELSE 'failed' END, $23::text, 1,
-            $16::timestamptz, $16::timestamptz, $24::text[])
+            $16::timestamptz, $16::timestamptz, $24::text[], $25::uuid)
     ON CONFLICT (provider, event_key) DO NOTHING
     RETURNING id`;
 
@@ -220,19 +220,25 @@ const CLAIM_REPLAY = `
     UPDATE inbound_events
        SET status = CASE WHEN $18::text IS NULL THEN 'processed' ELSE 'failed' END,
            error = $18::text, attempts = attempts + 1,
-           processed_at = $16::timestamptz
+           processed_at = $16::timestamptz, sender_id = $19::uuid
      WHERE id = $17::uuid AND status <> 'processed'
     RETURNING id`;
 
 /** The store statements by how the event is claimed and how many messages it carries. */
 export const STORE_INBOUND = {
   intake: {
-    one: statement('store-inbound-intake-one', storeInboundSql(CLAIM_INTAKE, ONE_MESSAGE)),
-    many: statement('store-inbound-intake-many', storeInboundSql(CLAIM_INTAKE, MESSAGE_ARRAYS)),
+    one: statement('store-inbound-intake-one', storeInboundSql(CLAIM_INTAKE, ONE_MESSAGE, '$25')),
+    many: statement(
+      'store-inbound-intake-many',
+      storeInboundSql(CLAIM_INTAKE, MESSAGE_ARRAYS, '$25'),
+    ),
   },
   replay: {
-    one: statement('store-inbound-replay-one', storeInboundSql(CLAIM_REPLAY, ONE_MESSAGE)),
-    many: statement('store-inbound-replay-many', storeInboundSql(CLAIM_REPLAY, MESSAGE_ARRAYS)),
+    one: statement('store-inbound-replay-one', storeInboundSql(CLAIM_REPLAY, ONE_MESSAGE, '$19')),
+    many: statement(
+      'store-inbound-replay-many',
+      storeInboundSql(CLAIM_REPLAY, MESSAGE_ARRAYS, '$19'),
+    ),
   },
 };
 

@@ -2,9 +2,13 @@ import type { FastifyRequest } from 'fastify';
 import { createHash } from 'node:crypto';
 import { DomainError } from '../../platform/errors/domain-error';
 import type { InboundProvider } from './inbound-provider';
+import type { Route } from './inbound-router';
 
-/** A webhook request as the Fastify adapter hands it over, with the bytes behind the body. */
-export type WebhookRequest = FastifyRequest & { rawBody?: Buffer };
+/**
+ * A webhook request as the Fastify adapter hands it over, with the bytes behind the body, and the
+ * route its guard found (the guard needs the sender to know which secret signs it).
+ */
+export type WebhookRequest = FastifyRequest & { rawBody?: Buffer; route?: Route };
 
 /** A verified webhook reduced to what is kept in inbound_events. */
 export interface RawWebhook {

@@ -48,6 +48,7 @@ export class SenderDirectory {
   private seenUpTo = new Date(0);
   private refreshedAt = 0;
   private refreshing?: Promise<void>;
+  private changes = 0;
 
   constructor(
     @InjectRepository(Sender) private readonly rows: Repository<Sender>,
@@ -82,6 +83,11 @@ export class SenderDirectory {
       .sort((a, b) => (a.source === b.source ? 0 : a.source === 'api' ? -1 : 1));
   }
 
+  /** Grows whenever a sender is added, changed or forgotten: what is built from the senders is stale. */
+  get generation(): number {
+    return this.changes;
+  }
+
   /** Re-reads the rows changed since the last look; `force` skips the once-a-second limit. */
   async refresh(force = false): Promise<void> {
     if (!force && Date.now() - this.refreshedAt < DIRECTORY_REFRESH_MS) return;
@@ -95,6 +101,7 @@ export class SenderDirectory {
     const changed = await this.rows.find({
       where: this.seenUpTo.getTime() === 0 ? {} : { updatedAt: MoreThan(since) },
     });
+    if (changed.length > 0) this.changes++;
     for (const row of changed) {
       const resolved = this.resolve(row);
       if (resolved) this.senders.set(row.id, resolved);
@@ -108,6 +115,7 @@ export class SenderDirectory {
 
   /** Forgets a deleted sender at once in this process (others never route to it: no row names it). */
   forget(id: string): void {
+    this.changes++;
     this.senders.delete(id);
     this.defaults.delete(id);
   }

@@ -171,9 +171,13 @@ export class SenderService implements OnApplicationBootstrap {
   }
 
   /** Saves, moving the channel's default here when asked (one default per channel). */
+  /**
+   * Saved, and seen at once by this process's directory: a webhook for a sender just made (the
+   * replay of one that found none) is routed to it without waiting for the next refresh.
+   */
   private async save(sender: Sender): Promise<Sender> {
     try {
-      return await this.senders.manager.transaction(async (manager) => {
+      const saved = await this.senders.manager.transaction(async (manager) => {
         if (sender.isDefault) {
           await manager.update(
             Sender,
@@ -183,6 +187,8 @@ export class SenderService implements OnApplicationBootstrap {
         }
         return manager.save(sender);
       });
+      await this.directory.refresh(true);
+      return saved;
     } catch (error) {
       if (error instanceof QueryFailedError && (error as { code?: string }).code === '23505') {
         throw new DomainError(

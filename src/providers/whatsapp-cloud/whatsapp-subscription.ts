@@ -4,19 +4,16 @@ import { DomainError } from '../../platform/errors/domain-error';
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
- * Meta's subscribe handshake: `hub.mode=subscribe` with our verify token → the challenge, as is.
- * The query keys contain dots and are read literally.
+ * Meta's subscribe handshake: `hub.mode=subscribe` with one of our verify tokens (each WhatsApp
+ * sender may have its own) → the challenge, as is. The query keys contain dots and are read
+ * literally.
  */
-export function answerSubscription(
-  query: Record<string, unknown>,
-  verifyToken: string | undefined,
-): string {
+export function answerSubscription(query: Record<string, unknown>, verifyTokens: string[]): string {
   const token = query['hub.verify_token'];
   const challenge = query['hub.challenge'];
   const matches =
-    verifyToken !== undefined &&
     typeof token === 'string' &&
-    timingSafeEqual(digest(token), digest(verifyToken));
+    verifyTokens.some((verifyToken) => timingSafeEqual(digest(token), digest(verifyToken)));
   if (query['hub.mode'] !== 'subscribe' || !matches) {
     throw new DomainError(
       'forbidden',

@@ -23,7 +23,7 @@ export class TwilioWebhookController {
   @HttpCode(200)
   @Header('content-type', 'text/xml; charset=utf-8')
   async receive(@Req() request: WebhookRequest): Promise<string> {
-    await this.inbound.receiveWebhook('sms', toRawWebhook(request));
+    await this.inbound.receiveWebhook('sms', toRawWebhook(request), request.route);
     return EMPTY_TWIML;
   }
 
@@ -32,7 +32,7 @@ export class TwilioWebhookController {
   @HttpCode(200)
   @Header('content-type', 'text/xml; charset=utf-8')
   async status(@Req() request: WebhookRequest): Promise<string> {
-    await this.inbound.receiveWebhook('sms_status', toRawWebhook(request));
+    await this.inbound.receiveWebhook('sms_status', toRawWebhook(request), request.route);
     return EMPTY_TWIML;
   }
 }

@@ -12,12 +12,16 @@ import { WebSignatureGuard } from './web-signature.guard';
 export class WebWebhookController {
   constructor(private readonly inbound: InboundService) {}
 
-  @Post()
+  /** The environment's web sender (WEB_WEBHOOK_SECRET); one of several: `/{sender_id}`. */
+  @Post(['', ':senderId'])
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
   @ApiErrorResponse('unauthorized', 'the Standard Webhooks signature is missing, stale or wrong')
+  @ApiErrorResponse('not_found', 'no web sender has this id')
   @UseGuards(WebSignatureGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
-    return mapWebhookAck(await this.inbound.receiveWebhook('web', toRawWebhook(request)));
+    return mapWebhookAck(
+      await this.inbound.receiveWebhook('web', toRawWebhook(request), request.route),
+    );
   }
 }

@@ -1,20 +1,9 @@
-import {
-  Controller,
-  Get,
-  Header,
-  HttpCode,
-  Inject,
-  Post,
-  Query,
-  Req,
-  UseGuards,
-} from '@nestjs/common';
-import type { AppConfig } from '../../../platform/config/app-config';
-import { APP_CONFIG } from '../../../platform/config/config.module';
+import { Controller, Get, Header, HttpCode, Post, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiOkResponse } from '@nestjs/swagger';
 import { ApiErrorResponse } from '../../../platform/errors/api-error-response.decorator';
 import { Public } from '../../../platform/http/public.decorator';
 import { mapWebhookAck, WebhookAck } from '../dto/inbound-event.dto';
+import { InboundRouter } from '../inbound-router';
 import { InboundService } from '../inbound.service';
 import { toRawWebhook, type WebhookRequest } from '../webhook-request';
 import { WhatsappSignatureGuard } from './whatsapp-signature.guard';
@@ -25,15 +14,15 @@ import { answerSubscription } from '../../../providers/whatsapp-cloud/whatsapp-s
 export class WhatsappWebhookController {
   constructor(
     private readonly inbound: InboundService,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly router: InboundRouter,
   ) {}
 
   @Get()
   @Header('content-type', 'text/plain; charset=utf-8')
   @ApiErrorResponse('validation_failed', 'hub.challenge is missing')
   @ApiErrorResponse('forbidden', 'hub.mode is not subscribe or hub.verify_token is wrong')
-  subscribe(@Query() query: Record<string, unknown>): string {
-    return answerSubscription(query, this.config.whatsapp.verifyToken);
+  async subscribe(@Query() query: Record<string, unknown>): Promise<string> {
+    return answerSubscription(query, await this.router.verifyTokens());
   }
 
   @Post()
@@ -42,6 +31,8 @@ export class WhatsappWebhookController {
   @ApiErrorResponse('unauthorized', 'X-Hub-Signature-256 is missing or does not match the body')
   @UseGuards(WhatsappSignatureGuard)
   async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
-    return mapWebhookAck(await this.inbound.receiveWebhook('whatsapp', toRawWebhook(request)));
+    return mapWebhookAck(
+      await this.inbound.receiveWebhook('whatsapp', toRawWebhook(request), request.route),
+    );
   }
 }

@@ -12,6 +12,7 @@ import { AppendLockAndSettledDeliveries1764979200000 } from './1764979200000-app
 import { RemovalLookupIndexes1765152000000 } from './1765152000000-removal-lookup-indexes';
 import { AgentsAndInbox1765238400000 } from './1765238400000-agents-and-inbox';
 import { Senders1765324800000 } from './1765324800000-senders';
+import { InboundEventSender1765584000000 } from './1765584000000-inbound-event-sender';
 
 /** Every migration, oldest first; listed explicitly so that ts and compiled js load the same set. */
 export const MIGRATIONS = [
@@ -29,4 +30,5 @@ export const MIGRATIONS = [
   RemovalLookupIndexes1765152000000,
   AgentsAndInbox1765238400000,
   Senders1765324800000,
+  InboundEventSender1765584000000,
 ];
