@@ -136,9 +136,11 @@ describe('Redis Cluster: three primaries with a replica each (REDIS_CLUSTER_NODE
         const times = (
           await waitFor(() => receiver.received.length >= 4 && receiver.received, '4 webhooks')
         ).map((webhook) => webhook.receivedAt);
-        // The sliding window lives in the cluster: any three in a row span about a second.
-        expect(times[2] - times[0]).toBeGreaterThanOrEqual(900);
-        expect(times[3] - times[1]).toBeGreaterThanOrEqual(900);
+        // The sliding window lives in the cluster: any three in a row span about a second. The
+        // window is kept where requests start; arrivals jitter by a request's own time (873 ms was
+        // seen on a loaded box), and an unlimited endpoint gets all four within milliseconds.
+        expect(times[2] - times[0]).toBeGreaterThanOrEqual(750);
+        expect(times[3] - times[1]).toBeGreaterThanOrEqual(750);
         expect(receiver.distinctIds().size).toBe(4);
         await stack.api.request('DELETE', `/api/webhook-endpoints/${endpoint.body.id}`);
       } finally {

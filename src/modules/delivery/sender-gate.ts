@@ -1,4 +1,4 @@
-import { Inject, Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
@@ -7,6 +7,12 @@ import { RedisClient, redisClient } from '../../platform/queue/redis-connection'
 /** The Redis key that holds a sender paused by its provider's throttling (PX: the pause). */
 export const senderPauseKey = (queuePrefix: string, senderId: string) =>
   `${queuePrefix}:sender-pause:${senderId}`;
+
+/**
+ * How long a message waits when Redis cannot say whether its sender may send (a failover, an
+ * outage): it is held, not sent unmetered and not failed, and asks again after this.
+ */
+export const GATE_UNAVAILABLE_WAIT_MS = 1_000;
 
 /**
  * How long a message over its sender's rate waits. Every refused take still counts in the
@@ -29,29 +35,46 @@ export function overLimitDelayMs(refused: RateLimiterRes, perSecond: number): nu
 export class SenderGate implements OnApplicationShutdown {
   private readonly redis: RedisClient;
   private readonly limiters = new Map<number, RateLimiterRedis>();
+  private readonly logger = new Logger(SenderGate.name);
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.redis = redisClient(config, { connectionName: 'sender-gate' });
-    // While Redis is away the workers' own connections log it; commands here wait for it.
+    // One try per command and no offline queue: a command for a node that died (a cluster
+    // primary's crash) fails instead of waiting on a connection that never comes back, and the
+    // next one goes to the replica once the slot map says so.
+    this.redis = redisClient(config, {
+      connectionName: 'sender-gate',
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: false,
+    });
+    // While Redis is away the workers' own connections log it; waitMs says it per message.
     this.redis.on('error', () => undefined);
   }
 
   /** 0: send now (the send is counted); else how many ms the message must wait first. */
   async waitMs(senderId: string, perSecond: number): Promise<number> {
-    const pausedMs = await this.redis.pttl(senderPauseKey(this.config.queuePrefix, senderId));
-    if (pausedMs > 0) return pausedMs;
     try {
+      const pausedMs = await this.redis.pttl(senderPauseKey(this.config.queuePrefix, senderId));
+      if (pausedMs > 0) return pausedMs;
       await this.limiter(perSecond).consume(senderId);
       return 0;
     } catch (refused) {
       if (refused instanceof RateLimiterRes) return overLimitDelayMs(refused, perSecond);
-      throw refused;
+      this.logger.warn(
+        { senderId, reason: (refused as Error).message, waitMs: GATE_UNAVAILABLE_WAIT_MS },
+        "cannot read the sender's rate from Redis; holding the message",
+      );
+      return GATE_UNAVAILABLE_WAIT_MS;
     }
   }
 
-  /** Holds every message of the sender, in every worker, for `ms`. */
+  /** Holds every message of the sender, in every worker, for `ms`; best effort. */
   async pause(senderId: string, ms: number): Promise<void> {
-    await this.redis.set(senderPauseKey(this.config.queuePrefix, senderId), '1', 'PX', ms);
+    await this.redis
+      .set(senderPauseKey(this.config.queuePrefix, senderId), '1', 'PX', ms)
+      .catch((error: Error) =>
+        // The throttled message itself is delayed by its job; the sender's others may try once.
+        this.logger.warn({ senderId, reason: error.message }, 'cannot pause the sender in Redis'),
+      );
   }
 
   async onApplicationShutdown(): Promise<void> {
