@@ -155,9 +155,7 @@ describe('Inbound routing per sender (real API, worker and Postgres)', () => {
       expect((await conversationOf('phone', `+${from}`)).sender_id).toBe(created);
     });
 
-    // Which stand-in the send reaches is the delivery's part (outbound per sender): this holds
-    // that the reply is the sender's, which is what delivery sends it through.
-    it('gives the reply to a message that came in on number B to number B', async () => {
+    it('sends the reply to a message that came in on number B through number B', async () => {
       const from = uniqueWaId();
       await postWhatsappTo(whatsappB.phone, whatsappText({ from }), whatsappB.secret);
       const conversation = await conversationOf('phone', `+${from}`);
@@ -165,6 +163,12 @@ describe('Inbound routing per sender (real API, worker and Postgres)', () => {
       expect(reply.sender_id).toBe(whatsappB.id);
       const [stored] = await sql('SELECT sender_id FROM messages WHERE id = $1', [reply.id]);
       expect(stored.sender_id).toBe(whatsappB.id);
+      const received = await waitFor(
+        () => numberB.accepted.find((request) => request.path.endsWith('/messages')),
+        "the reply at number B's stand-in",
+      );
+      expect(received.path).toBe(`/v23.0/${whatsappB.phone}/messages`);
+      expect(numberA.accepted.filter((request) => request.path.endsWith('/messages'))).toEqual([]);
     });
 
     it('fetches a customer’s image with the token of the number it came in on', async () => {
@@ -192,11 +196,12 @@ describe('Inbound routing per sender (real API, worker and Postgres)', () => {
       }, 'the image stored');
       expect(stored.sha256).toBe(sha256(png));
       // The stand-in of number B accepts only token-b; number A's saw nothing.
-      expect(numberB.accepted.map((request) => request.path)).toEqual([
-        `/v23.0/${mediaId}`,
-        `/whatsapp-media/${mediaId}`,
-      ]);
-      expect(numberA.requests).toHaveLength(0);
+      const mediaPaths = (standIn: typeof numberA) =>
+        standIn.accepted
+          .map((request) => request.path)
+          .filter((path) => !path.endsWith('/messages'));
+      expect(mediaPaths(numberB)).toEqual([`/v23.0/${mediaId}`, `/whatsapp-media/${mediaId}`]);
+      expect(mediaPaths(numberA)).toEqual([]);
     });
 
     it('answers the subscribe handshake with any WhatsApp sender’s verify token', async () => {
