@@ -12,15 +12,19 @@ import { dataSourceOptions } from './data-source-options';
  * MIGRATION_DATABASE_URL when set (a direct connection past a pooler), else DATABASE_URL.
  */
 export async function migrate(databaseUrl: string): Promise<string[]> {
+  const name = databaseName(databaseUrl);
+  // Before the lock, on a connection of its own: CREATE DATABASE cannot run inside the lock's
+  // transaction, and a connection opened while holding the lock could wait behind pooled
+  // server connections that waiting migrators hold.
+  await createDatabaseIfMissing(databaseUrl, name);
   const admin = new Client({ connectionString: adminUrl(databaseUrl) });
   await admin.connect();
   try {
-    const name = databaseName(databaseUrl);
-    // On the server's own `postgres` database, which exists before ours does. A lock of the
-    // transaction, held open for the whole run, not of the session: through a transaction-mode
-    // PgBouncer a session lock would stay on a pooled server connection that the next client
-    // (another migrator included, which would then hold it too) gets. Either way it is released
-    // with the connection if this process dies mid-run.
+    // On the server's own `postgres` database, apart from the connections migrations use. A
+    // lock of the transaction, held open for the whole run, not of the session: through a
+    // transaction-mode PgBouncer a session lock would stay on a pooled server connection that
+    // the next client (another migrator included, which would then hold it too) gets. Either
+    // way it is released with the connection if this process dies mid-run.
     const key = migrationLockKey(name);
     await admin.query('BEGIN');
     const [{ acquired }] = (
@@ -32,7 +36,6 @@ export async function migrate(databaseUrl: string): Promise<string[]> {
       process.stdout.write(`another migration of ${name} is running; waiting for it\n`);
       await admin.query('SELECT pg_advisory_xact_lock($1)', [key]);
     }
-    await createDatabaseIfMissing(databaseUrl, name);
     const applied = await runMigrations(databaseUrl);
     await admin.query('COMMIT');
     return applied;
@@ -61,7 +64,6 @@ export function migrationLockKey(name: string): string {
     .toString();
 }
 
-/** On a connection of its own: CREATE DATABASE cannot run inside the lock's transaction. */
 async function createDatabaseIfMissing(databaseUrl: string, name: string): Promise<void> {
   const admin = new Client({ connectionString: adminUrl(databaseUrl) });
   await admin.connect();
@@ -71,8 +73,9 @@ async function createDatabaseIfMissing(databaseUrl: string, name: string): Promi
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     process.stdout.write(`created database ${name}\n`);
   } catch (error) {
-    // Created meanwhile by something that does not take our lock (an older release, by hand).
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // Created meanwhile by another migrator: duplicate_database, or the catalog's unique index
+    // when both inserted at once.
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
   } finally {
     await admin.end();
   }
