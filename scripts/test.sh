@@ -1,6 +1,7 @@
 #!/bin/sh
 # The whole test suite, from a fresh clone: installs dependencies when missing, builds (the e2e
-# tests run the real dist/worker.js), then unit and e2e tests against the local Postgres and Redis.
+# tests run the real dist/worker.js), then unit and e2e tests against the local Postgres and Redis,
+# then a set of e2e files once more through a private PgBouncer (Debian's pgbouncer package).
 set -eu
 cd "$(dirname "$0")/.."
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
@@ -11,3 +12,10 @@ npx jest --selectProjects unit
 # No --forceExit: every test file closes what it opened, and a process a failed file left running
 # is stopped after it (test/support/stop-leftover-processes.ts), so Jest exits by itself.
 npx jest --selectProjects e2e --runInBand "$@"
+# Again through a PgBouncer in transaction mode (test/support/shared-pgbouncer.ts): the API and
+# two workers per file share its five server connections, and the run fails if any process lost
+# a prepared statement. One file or two per area: delivery, inbound, events, webhooks, lifecycle.
+TEST_THROUGH_PGBOUNCER=1 npx jest --selectProjects e2e --runInBand \
+  test/outbound-channels.e2e-spec.ts test/inbound-whatsapp.e2e-spec.ts \
+  test/events-publication.e2e-spec.ts test/events-log.e2e-spec.ts \
+  test/webhooks-endpoints.e2e-spec.ts test/data-lifecycle.e2e-spec.ts

@@ -32,6 +32,8 @@ export class PrivatePgbouncer {
 
   static async start(databaseUrl: string, options: PgbouncerOptions = {}): Promise<PrivatePgbouncer> {
     const root = mkdtempSync(join(tmpdir(), 'private-pgbouncer-'));
+    // The process itself is killed with Jest however it ends (spawnOwned); its files too.
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
     const pgbouncer = new PrivatePgbouncer(root, await freePort(), new URL(databaseUrl));
     try {
       pgbouncer.writeConfig(options.poolSize ?? 5);
