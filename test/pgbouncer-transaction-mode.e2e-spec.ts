@@ -132,7 +132,9 @@ describe('Postgres through PgBouncer in transaction mode', () => {
     async function dropFresh(): Promise<void> {
       const admin = new Client({ connectionString: TEST_DATABASE_URL });
       await admin.connect();
-      await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`).finally(() => admin.end());
+      await admin
+        .query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)
+        .finally(() => admin.end());
     }
     beforeAll(dropFresh);
     afterAll(dropFresh);

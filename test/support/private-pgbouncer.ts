@@ -30,7 +30,10 @@ export class PrivatePgbouncer {
     private readonly server: URL,
   ) {}
 
-  static async start(databaseUrl: string, options: PgbouncerOptions = {}): Promise<PrivatePgbouncer> {
+  static async start(
+    databaseUrl: string,
+    options: PgbouncerOptions = {},
+  ): Promise<PrivatePgbouncer> {
     const root = mkdtempSync(join(tmpdir(), 'private-pgbouncer-'));
     // The process itself is killed with Jest however it ends (spawnOwned); its files too.
     process.once('exit', () => rmSync(root, { recursive: true, force: true }));

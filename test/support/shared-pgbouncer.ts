@@ -6,8 +6,9 @@ import { PrivatePgbouncer } from './private-pgbouncer';
 const URL_VARIABLE = 'TEST_PGBOUNCER_URL';
 const LOG_VARIABLE = 'TEST_PGBOUNCER_APP_LOG';
 
-/** Errors of a statement name that a pooled server connection does (not) know. */
-export const SESSION_STATE_ERROR = /prepared statement "[^"]*" (does not exist|already exists)/;
+/** Errors of a statement name that a pooled server connection does (not) know; raw or in JSON logs. */
+export const SESSION_STATE_ERROR =
+  /prepared statement \\?"[^"\\]*\\?" (does not exist|already exists)/;
 
 type Holder = typeof globalThis & { sharedPgbouncer?: PrivatePgbouncer };
 

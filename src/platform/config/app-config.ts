@@ -372,7 +372,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (poolMode === 'transaction') {
     // PgBouncer refuses a connection whose startup packet carries a parameter it does not track.
     const refused = URL.canParse(databaseUrl)
-      ? [...new URL(databaseUrl).searchParams.keys()].filter((key) => STARTUP_SETTINGS.includes(key))
+      ? [...new URL(databaseUrl).searchParams.keys()].filter((key) =>
+          STARTUP_SETTINGS.includes(key),
+        )
       : [];
     if (refused.length > 0) {
       problems.push(
