@@ -348,15 +348,16 @@ function poolingSection(variants: PoolingVariant[]): string[] {
       return (
         `| ${endpoint} | ${variant.label} | ${load(result)} | ` +
         `${ratio(result.rps / base[endpoint].rps)} | ${perRequest(result, 'api')} | ` +
-        `${perRequest(result, 'postgres')} | ${perRequest(result, 'pgbouncer')} |`
+        `${perRequest(result, 'postgres')} | ${perRequest(result, 'pgbouncer')} | ` +
+        `${perRequest(result, 'other')} |`
       );
     }),
   );
   return [
     `## 9. Pooling: named statements against unnamed, and through PgBouncer (pool ${PGBOUNCER_POOL_SIZE})`,
     '',
-    '| endpoint | variant | result | vs named | API ms CPU/req | postgres ms CPU/req | pgbouncer ms CPU/req |',
-    '|---|---|---|---|---|---|---|',
+    '| endpoint | variant | result | vs named | API ms CPU/req | postgres ms CPU/req | pgbouncer ms CPU/req | other (not ours) ms CPU/req |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ];
 }
