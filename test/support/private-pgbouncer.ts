@@ -1,5 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './metrics';
@@ -34,6 +34,9 @@ export class PrivatePgbouncer {
     databaseUrl: string,
     options: PgbouncerOptions = {},
   ): Promise<PrivatePgbouncer> {
+    if (!existsSync(PGBOUNCER)) {
+      throw new Error(`no ${PGBOUNCER}: install Debian's pgbouncer package (.ci/run does)`);
+    }
     const root = mkdtempSync(join(tmpdir(), 'private-pgbouncer-'));
     // The process itself is killed with Jest however it ends (spawnOwned); its files too.
     process.once('exit', () => rmSync(root, { recursive: true, force: true }));
