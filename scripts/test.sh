@@ -15,7 +15,7 @@ npx jest --selectProjects e2e --runInBand "$@"
 # Again through a PgBouncer in transaction mode (test/support/shared-pgbouncer.ts): the API and
 # two workers per file share its five server connections, and the run fails if any process lost
 # a prepared statement. One file per area (delivery, inbound, events, webhooks, lifecycle), about
-# 95 s on the shared two-core box.
+# 50 s on the two-core box when quiet, 100 s when other work loads it.
 TEST_THROUGH_PGBOUNCER=1 npx jest --selectProjects e2e --runInBand \
   test/outbound-channels.e2e-spec.ts test/inbound-whatsapp.e2e-spec.ts \
   test/events-publication.e2e-spec.ts test/webhooks-endpoints.e2e-spec.ts \
