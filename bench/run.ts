@@ -13,6 +13,7 @@ import { runEndToEnd } from './scenarios/end-to-end';
 import { runFanOut } from './scenarios/fan-out';
 import { runGrowth } from './scenarios/growth';
 import { runIngest } from './scenarios/ingest';
+import { runPooling } from './scenarios/pooling';
 import { runPrune } from './scenarios/prune';
 import { runScale } from './scenarios/scale';
 
@@ -55,6 +56,7 @@ async function runScenarios(results: Results, standIn: StandIn): Promise<void> {
       if (scenario === 'prune') results.prune = await runPrune(standIn);
       if (scenario === 'fanout') results.fanout = await runFanOut(standIn);
       if (scenario === 'scale') results.scale = await runScale(standIn);
+      if (scenario === 'pooling') results.pooling = await runPooling(standIn);
     } catch (error) {
       // One broken scenario must not cost the others' figures; the report lists it.
       log(`scenario ${scenario} failed: ${(error as Error).stack}`);

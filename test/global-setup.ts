@@ -3,6 +3,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrate } from '../src/platform/database/migrate';
+import { startSharedPgbouncer } from './support/shared-pgbouncer';
 import { TEST_DATABASE_URL } from './support/test-env';
 
 const root = join(__dirname, '..');
@@ -39,4 +40,8 @@ export default async function globalSetup(): Promise<void> {
   await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   await admin.end();
   await migrate(TEST_DATABASE_URL);
+
+  // TEST_THROUGH_PGBOUNCER=1 (scripts/test.sh's second run): the API and workers of every file
+  // go through one PgBouncer in transaction mode; the tests' own reads stay direct.
+  if (process.env.TEST_THROUGH_PGBOUNCER === '1') await startSharedPgbouncer(TEST_DATABASE_URL);
 }

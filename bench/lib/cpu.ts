@@ -30,7 +30,7 @@ export function cpuSnapshot(): CpuSnapshot {
 
 /**
  * CPU seconds each part of the box used between two snapshots: the named children, Postgres,
- * Redis, the bench itself (load generator) and everything else (other people's work).
+ * Redis, PgBouncer, the bench itself (load generator) and everything else (other people's work).
  */
 export function cpuBetween(
   before: CpuSnapshot,
@@ -50,7 +50,9 @@ export function cpuBetween(
           ? 'postgres'
           : comm.startsWith('redis')
             ? 'redis'
-            : 'other');
+            : comm === 'pgbouncer'
+              ? 'pgbouncer'
+              : 'other');
     used[group] = (used[group] ?? 0) + delta;
   }
   return used;

@@ -4,6 +4,7 @@ import type { EndToEndResult, EndToEndRun } from '../scenarios/end-to-end';
 import type { FanOutResult } from '../scenarios/fan-out';
 import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
+import { PGBOUNCER_POOL_SIZE, PoolingVariant } from '../scenarios/pooling';
 import type { PrunePoint, PruneResult } from '../scenarios/prune';
 import {
   LAG_APPEND_RATE,
@@ -27,6 +28,7 @@ export interface Results {
   prune?: PruneResult;
   fanout?: FanOutResult;
   scale?: ScaleResult;
+  pooling?: PoolingVariant[];
   errors: { scenario: string; message: string }[];
 }
 
@@ -335,6 +337,31 @@ export function cpuTable(results: Results): string {
   ].join('\n');
 }
 
+/** Scenario 9: each variant's figures, and where its CPU went per request. */
+function poolingSection(variants: PoolingVariant[]): string[] {
+  const perRequest = (result: LoadResult, part: string) =>
+    result.cpu && result.ok > 0 ? (((result.cpu[part] ?? 0) * 1000) / result.ok).toFixed(2) : '—';
+  const base = variants[0];
+  const rows = (['accept', 'ingest'] as const).flatMap((endpoint) =>
+    variants.map((variant) => {
+      const result = variant[endpoint];
+      return (
+        `| ${endpoint} | ${variant.label} | ${load(result)} | ` +
+        `${ratio(result.rps / base[endpoint].rps)} | ${perRequest(result, 'api')} | ` +
+        `${perRequest(result, 'postgres')} | ${perRequest(result, 'pgbouncer')} | ` +
+        `${perRequest(result, 'other')} |`
+      );
+    }),
+  );
+  return [
+    `## 9. Pooling: named statements against unnamed, and through PgBouncer (pool ${PGBOUNCER_POOL_SIZE})`,
+    '',
+    '| endpoint | variant | result | vs named | API ms CPU/req | postgres ms CPU/req | pgbouncer ms CPU/req | other (not ours) ms CPU/req |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
 export function renderReport(results: Results): string {
   const minutes = results.finishedAt
     ? ((results.finishedAt.getTime() - results.startedAt.getTime()) / 60_000).toFixed(1)
@@ -394,6 +421,7 @@ export function renderReport(results: Results): string {
     const erasureAnswer = results.scale.large.erasure.answer;
     lines.push('', `Erasure answer at size: \`${erasureAnswer.replace(/`/g, "'")}\``);
   }
+  if (results.pooling) lines.push('', ...poolingSection(results.pooling));
   if (results.errors.length > 0) {
     lines.push('', '## Scenarios that did not finish', '');
     for (const error of results.errors) {

@@ -22,11 +22,15 @@ export const SCENARIOS = [
   'prune',
   'fanout',
   'scale',
+  'pooling',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
-/** `scale` seeds for minutes at full size: it runs only when BENCH_SCENARIOS names it. */
-const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'scale');
+/**
+ * Run only when BENCH_SCENARIOS names them: `scale` seeds for minutes at full size, `pooling`
+ * compares deployment variants rather than the product against a baseline.
+ */
+const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'scale' && name !== 'pooling');
 
 function scenarios(): ScenarioName[] {
   const raw = process.env.BENCH_SCENARIOS?.trim();

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sharedPgbouncerUrl } from './shared-pgbouncer';
 
 export const TEST_DATABASE_URL =
   process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_test';
@@ -13,9 +14,15 @@ export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6
 export function testEnv(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string> {
+  const pgbouncerUrl = sharedPgbouncerUrl();
   const env: Record<string, string | undefined> = {
     NODE_ENV: 'test',
-    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_URL: pgbouncerUrl ?? TEST_DATABASE_URL,
+    // Through the run's PgBouncer (TEST_THROUGH_PGBOUNCER=1), configured as docs/SCALING.md says.
+    ...(pgbouncerUrl && {
+      DATABASE_POOL_MODE: 'transaction',
+      MIGRATION_DATABASE_URL: TEST_DATABASE_URL,
+    }),
     REDIS_URL: TEST_REDIS_URL,
     QUEUE_PREFIX: `test-${randomBytes(4).toString('hex')}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'warn',

@@ -1,6 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { spawnOwned } from './owned-processes';
+import { keepAppLog, sharedPgbouncerUrl } from './shared-pgbouncer';
 
 export interface WorkerHarness {
   process: ChildProcess;
@@ -16,8 +17,29 @@ const WORKER = join(__dirname, '..', '..', 'dist', 'worker.js');
 // Generous: on a loaded two-core box a worker has been seen to need over 20 s to boot.
 const START_TIMEOUT_MS = 40_000;
 
-/** The real `node dist/worker.js` as a separate process, as in production. */
+/**
+ * The real `node dist/worker.js` as a separate process, as in production. Through the run's
+ * PgBouncer, two of them, scaled out as a deployment would be, so that their transactions
+ * interleave on the pooled server connections; the harness then stands for both.
+ */
 export async function startWorker(env: Record<string, string>): Promise<WorkerHarness> {
+  if (!sharedPgbouncerUrl()) return startWorkerProcess(env);
+  const workers = await Promise.all([startWorkerProcess(env), startWorkerProcess(env)]);
+  for (const worker of workers) worker.process.once('close', () => keepAppLog(worker.output()));
+  return {
+    process: workers[0].process,
+    output: () => workers.map((worker) => worker.output()).join(''),
+    async stop() {
+      const codes = await Promise.all(workers.map((worker) => worker.stop()));
+      return codes.find((code) => code !== 0) ?? codes[0];
+    },
+    async kill() {
+      await Promise.all(workers.map((worker) => worker.kill()));
+    },
+  };
+}
+
+async function startWorkerProcess(env: Record<string, string>): Promise<WorkerHarness> {
   const child = spawnOwned(process.execPath, [WORKER], {
     env: { PATH: process.env.PATH, ...env, LOG_LEVEL: env.WORKER_LOG_LEVEL ?? 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],

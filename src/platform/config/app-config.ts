@@ -61,11 +61,19 @@ export interface AppConfig {
   nodeEnv: string;
   port: number;
   databaseUrl: string;
+  /** Where migrations run: a direct connection when the processes go through a pooler. */
+  migrationDatabaseUrl: string;
   database: {
     /** Connecting, and waiting for a free pooled connection. */
     connectTimeoutMs: number;
-    /** Server-side statement_timeout; 0 = none. */
+    /** Server-side statement_timeout; 0 = none. Sent at connect in session mode only. */
     statementTimeoutMs: number;
+    /**
+     * `transaction`: behind a pooler in transaction mode (PgBouncer), where each transaction may
+     * run on another server connection, so nothing may outlive one: no named prepared
+     * statements, no startup parameter the pooler does not know.
+     */
+    poolMode: DatabasePoolMode;
   };
   redisUrl: string;
   /** Set: connect in cluster mode through these seed nodes, and REDIS_URL is unused. */
@@ -141,6 +149,16 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+
+export const DATABASE_POOL_MODES = ['session', 'transaction'] as const;
+export type DatabasePoolMode = (typeof DATABASE_POOL_MODES)[number];
+/** Settings node-postgres sends in the startup packet when the connection URL names them. */
+const STARTUP_SETTINGS = [
+  'options',
+  'statement_timeout',
+  'lock_timeout',
+  'idle_in_transaction_session_timeout',
+];
 
 const MAIL_ENCRYPTIONS = ['tls', 'starttls', 'none'] as const;
 const HOUR_MS = 3_600_000;
@@ -394,17 +412,36 @@ export function loadConfig(env: Env = process.env): AppConfig {
     );
   }
 
+  const postgresUrl = (name: string, fallback?: string) =>
+    url(name, fallback, ['postgres:', 'postgresql:']);
+  const databaseUrl =
+    postgresUrl('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/omnichannel') ?? '';
+
+  const poolMode = oneOf('DATABASE_POOL_MODE', DATABASE_POOL_MODES, 'session');
+  if (poolMode === 'transaction') {
+    // PgBouncer refuses a connection whose startup packet carries a parameter it does not track.
+    const refused = URL.canParse(databaseUrl)
+      ? [...new URL(databaseUrl).searchParams.keys()].filter((key) =>
+          STARTUP_SETTINGS.includes(key),
+        )
+      : [];
+    if (refused.length > 0) {
+      problems.push(
+        `DATABASE_URL must not set ${refused.join(', ')} when DATABASE_POOL_MODE=transaction ` +
+          '(PgBouncer refuses such connections): set it on the database role instead',
+      );
+    }
+  }
+
   const config: AppConfig = {
     nodeEnv,
     port,
-    databaseUrl:
-      url('DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/omnichannel', [
-        'postgres:',
-        'postgresql:',
-      ]) ?? '',
+    databaseUrl,
+    migrationDatabaseUrl: postgresUrl('MIGRATION_DATABASE_URL') ?? databaseUrl,
     database: {
       connectTimeoutMs: integer('DATABASE_CONNECT_TIMEOUT_MS', 2_000, 100),
       statementTimeoutMs: integer('DATABASE_STATEMENT_TIMEOUT_MS', 4_000, 0),
+      poolMode,
     },
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']) ?? '',
     redisClusterNodes,

@@ -11,11 +11,15 @@ const CLIENT_TIMEOUT_MARGIN_MS = 500;
  * once, a host that does not answer after the connect timeout, a statement after the statement
  * timeout, a server that stopped answering mid-statement shortly after. Without it (migrations)
  * nothing is bounded: a migration may legitimately run for minutes.
+ *
+ * The statement timeout travels in the startup packet, which PgBouncer refuses: in transaction
+ * mode the server-side limit comes from the database role (docs/SCALING.md), and the client's
+ * own limit still bounds the wait.
  */
 export function dataSourceOptions(
   config: Pick<AppConfig, 'databaseUrl'> & Partial<Pick<AppConfig, 'database'>>,
 ): DataSourceOptions {
-  const { connectTimeoutMs, statementTimeoutMs } = config.database ?? {};
+  const { connectTimeoutMs, statementTimeoutMs, poolMode } = config.database ?? {};
   return {
     type: 'postgres',
     url: config.databaseUrl,
@@ -27,7 +31,7 @@ export function dataSourceOptions(
       // pg-pool applies it to opening a connection and to waiting for a free one.
       ...(connectTimeoutMs && { connectionTimeoutMillis: connectTimeoutMs }),
       ...(statementTimeoutMs && {
-        statement_timeout: statementTimeoutMs,
+        ...(poolMode === 'session' && { statement_timeout: statementTimeoutMs }),
         query_timeout: statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
       }),
       // Notices a peer that vanished (failover, network cut) on idle pooled connections.

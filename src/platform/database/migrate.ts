@@ -5,30 +5,42 @@ import { loadConfig } from '../config/app-config';
 import { dataSourceOptions } from './data-source-options';
 
 /**
- * `npm run migrate`: creates the database named in DATABASE_URL when it is missing, then applies
+ * `npm run migrate`: creates the database named in the URL when it is missing, then applies
  * pending migrations. Safe to run on every start and from several hosts at once: the whole run
  * holds a Postgres advisory lock named after the database, so a second run waits for the first
- * and then finds nothing left to do (TypeORM itself takes no lock).
+ * and then finds nothing left to do (TypeORM itself takes no lock). Runs against
+ * MIGRATION_DATABASE_URL when set (a direct connection past a pooler), else DATABASE_URL.
  */
 export async function migrate(databaseUrl: string): Promise<string[]> {
+  const name = databaseName(databaseUrl);
+  // Before the lock, on a connection of its own: CREATE DATABASE cannot run inside the lock's
+  // transaction, and a connection opened while holding the lock could wait behind pooled
+  // server connections that waiting migrators hold.
+  await createDatabaseIfMissing(databaseUrl, name);
   const admin = new Client({ connectionString: adminUrl(databaseUrl) });
   await admin.connect();
   try {
-    const name = databaseName(databaseUrl);
-    // A session lock on the server's own `postgres` database: it exists before ours does, and
-    // it is released with the connection if this process dies mid-run.
+    // On the server's own `postgres` database, apart from the connections migrations use. A
+    // lock of the transaction, held open for the whole run, not of the session: through a
+    // transaction-mode PgBouncer a session lock would stay on a pooled server connection that
+    // the next client (another migrator included, which would then hold it too) gets. Either
+    // way it is released with the connection if this process dies mid-run.
     const key = migrationLockKey(name);
+    await admin.query('BEGIN');
     const [{ acquired }] = (
-      await admin.query<{ acquired: boolean }>('SELECT pg_try_advisory_lock($1) AS acquired', [key])
+      await admin.query<{ acquired: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS acquired', [
+        key,
+      ])
     ).rows;
     if (!acquired) {
       process.stdout.write(`another migration of ${name} is running; waiting for it\n`);
-      await admin.query('SELECT pg_advisory_lock($1)', [key]);
+      await admin.query('SELECT pg_advisory_xact_lock($1)', [key]);
     }
-    await createDatabaseIfMissing(admin, name);
-    return await runMigrations(databaseUrl);
+    const applied = await runMigrations(databaseUrl);
+    await admin.query('COMMIT');
+    return applied;
   } finally {
-    // Ending the session releases the lock.
+    // Ending the connection also ends a transaction left open by a failure, releasing the lock.
     await admin.end();
   }
 }
@@ -52,15 +64,20 @@ export function migrationLockKey(name: string): string {
     .toString();
 }
 
-async function createDatabaseIfMissing(admin: Client, name: string): Promise<void> {
-  const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-  if (found.rowCount !== 0) return;
+async function createDatabaseIfMissing(databaseUrl: string, name: string): Promise<void> {
+  const admin = new Client({ connectionString: adminUrl(databaseUrl) });
+  await admin.connect();
   try {
+    const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (found.rowCount !== 0) return;
     await admin.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
     process.stdout.write(`created database ${name}\n`);
   } catch (error) {
-    // Created meanwhile by something that does not take our lock (an older release, by hand).
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // Created meanwhile by another migrator: duplicate_database, or the catalog's unique index
+    // when both inserted at once.
+    if (!['42P04', '23505'].includes((error as { code?: string }).code ?? '')) throw error;
+  } finally {
+    await admin.end();
   }
 }
 
@@ -76,7 +93,7 @@ async function runMigrations(databaseUrl: string): Promise<string[]> {
 }
 
 if (require.main === module) {
-  migrate(loadConfig().databaseUrl)
+  migrate(loadConfig().migrationDatabaseUrl)
     .then((applied) => {
       process.stdout.write(
         applied.length ? `applied migrations: ${applied.join(', ')}\n` : 'database is up to date\n',
