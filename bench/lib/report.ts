@@ -6,6 +6,7 @@ import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
 import { PGBOUNCER_POOL_SIZE, PoolingVariant } from '../scenarios/pooling';
 import type { PrunePoint, PruneResult } from '../scenarios/prune';
+import type { SendersResult } from '../scenarios/senders';
 import {
   LAG_APPEND_RATE,
   LIST_READS,
@@ -29,6 +30,7 @@ export interface Results {
   fanout?: FanOutResult;
   scale?: ScaleResult;
   pooling?: PoolingVariant[];
+  senders?: SendersResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -59,7 +61,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth, prune, fanout, scale } = results;
+  const { accept, ingest, deliver, e2e, growth, prune, fanout, scale, senders } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -181,6 +183,17 @@ export function summaryTable(results: Results): string {
     ]);
   }
   if (scale) rows.push(...scaleRows(scale));
+  if (senders) {
+    const { single, many } = senders;
+    rows.push([
+      `10. Deliver as deployed over ${int(many.senders)} senders`,
+      `${drain(many)}; Redis clients ${many.redisClients}`,
+      `one sender: ${drain(single)}; Redis clients ${single.redisClients}`,
+      ratio(senders.ratio),
+      '≥ 0.95, Redis clients independent of the sender count',
+      verdict(senders.ratio >= 0.95 && many.redisClients <= single.redisClients),
+    ]);
+  }
   return [
     '| scenario | product | bare baseline (same run) | ratio | target | verdict |',
     '|---|---|---|---|---|---|',

@@ -11,7 +11,7 @@ function wholeNumber(name: string, fallback: number): number {
 }
 
 const RESULT_KNOBS =
-  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|SCALE_\w+|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
+  /^BENCH_(SCENARIOS|DURATION_S|WARMUP_S|CONNECTIONS|MESSAGES|CONCURRENCY|PROVIDER_DELAY_MS|CONVERSATIONS|INGEST_NEW_PERCENT|GROWTH_\w+|PRUNE_\w+|SCALE_\w+|SENDERS|LOG_LEVEL|PROFILE|RESULTS_TMP)$/;
 
 export const SCENARIOS = [
   'accept',
@@ -23,6 +23,7 @@ export const SCENARIOS = [
   'fanout',
   'scale',
   'pooling',
+  'senders',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -69,6 +70,7 @@ export const settings = {
   pruneRounds: Math.max(1, wholeNumber('BENCH_PRUNE_ROUNDS', 2)),
   scaleSize: wholeNumber('BENCH_SCALE_SIZE', 1),
   scaleSmall: wholeNumber('BENCH_SCALE_SMALL', 0.001),
+  senders: Math.max(2, wholeNumber('BENCH_SENDERS', 1_000)),
   databaseUrl:
     process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/omnichannel_bench',
   redisUrl: process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -78,6 +80,8 @@ export const settings = {
   skipBuild: process.env.BENCH_SKIP_BUILD === '1',
   keepDatabase: process.env.BENCH_KEEP_DB === '1',
   apiKey: 'bench-key',
+  /** Seals the senders scenario's senders; production refuses to start without one. */
+  senderSecretsKey: Buffer.alloc(32, 'bench-sender-secrets').toString('base64'),
   whatsapp: {
     accessToken: 'bench-whatsapp-token',
     phoneNumberId: '106540352242922',

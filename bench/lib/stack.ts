@@ -61,6 +61,7 @@ export function productEnv(standIn: StandIn, port?: number): Record<string, stri
     WHATSAPP_APP_SECRET: settings.whatsapp.appSecret,
     WHATSAPP_VERIFY_TOKEN: settings.whatsapp.verifyToken,
     ATTACHMENT_URL_SECRET: 'bench-attachment-url-secret-of-32-chars',
+    SENDER_SECRETS_KEY: settings.senderSecretsKey,
     OUTBOUND_CONCURRENCY: String(settings.concurrency),
     // The default 80/s is WhatsApp's own ceiling; the bench measures the worker, not the limiter.
     WHATSAPP_RATE_LIMIT_PER_SECOND: '100000',

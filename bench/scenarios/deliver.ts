@@ -4,7 +4,13 @@ import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { loadConfig } from '../../src/platform/config/app-config';
 import { OUTBOUND_QUEUE, SEND_MESSAGE_JOB } from '../../src/platform/queue/queue-names';
 import { bullmqConnection } from '../../src/platform/queue/redis-connection';
-import { db, deleteQueueKeys, insertQueuedMessages, resetDatabase } from '../lib/data';
+import {
+  db,
+  deleteQueueKeys,
+  insertQueuedMessages,
+  PoolConversation,
+  resetDatabase,
+} from '../lib/data';
 import { cpuBetween, cpuSnapshot } from '../lib/cpu';
 import { Child, flushProfiles, runningChildren, sleep, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
@@ -129,13 +135,19 @@ async function drainBare(standIn: StandIn, count: number): Promise<DrainResult> 
   }
 }
 
-async function drainProduct(
+/**
+ * N messages over the pool drained by the product's worker(s); `prepare` changes the fresh
+ * database before the processes start (the senders scenario spreads the pool over its senders).
+ */
+export async function drainProduct(
   standIn: StandIn,
   workerCount: number,
   count: number,
   asDeployed: boolean,
+  prepare?: (conversations: PoolConversation[]) => Promise<void>,
 ) {
   const conversations = await resetDatabase(settings.poolSize);
+  await prepare?.(conversations);
   await deleteQueueKeys();
   const q = queue(OUTBOUND_QUEUE.whatsapp);
   // The API's own job options (job id = message id, priority, attempts, retention).

@@ -10,6 +10,8 @@ async function main(): Promise<void> {
   const standIn = await startWhatsappStandIn({
     accessToken: process.env.STAND_IN_ACCESS_TOKEN ?? '',
     phoneNumberId: process.env.STAND_IN_PHONE_NUMBER_ID ?? '',
+    // The senders scenario sends through a thousand numbers.
+    anyPhoneNumber: true,
   });
   standIn.setDelay(delayMs);
   process.on('message', (message: { type: string }) => {

@@ -11,6 +11,8 @@ export interface WhatsappStandInOptions {
   accessToken: string;
   phoneNumberId: string;
   apiVersion?: string;
+  /** Also take sends for any other phone number id (many senders sharing one stand-in). */
+  anyPhoneNumber?: boolean;
 }
 
 const TEXT_BODY_MAX_CHARS = 4096;
@@ -38,6 +40,7 @@ export class WhatsappStandIn extends HttpStandIn {
     private readonly accessToken: string,
     phoneNumberId: string,
     apiVersion: string,
+    private readonly anyPhoneNumber = false,
   ) {
     super('WhatsApp stand-in');
     this.apiPath = `/${apiVersion}/${phoneNumberId}/messages`;
@@ -47,6 +50,13 @@ export class WhatsappStandIn extends HttpStandIn {
   private route(request: RecordedRequest): Route {
     const path = pathnameOf(request);
     if (request.method === 'POST' && path === this.apiPath) return 'messages';
+    if (
+      request.method === 'POST' &&
+      this.anyPhoneNumber &&
+      /^\/v[\d.]+\/\d+\/messages$/.test(path)
+    ) {
+      return 'messages';
+    }
     if (request.method === 'POST' && path === this.uploadPath) return 'upload';
     if (request.method === 'GET' && path.startsWith('/whatsapp-media/')) return 'download';
     if (request.method === 'GET' && /^\/v[\d.]+\/\d+$/.test(path)) return 'lookup';
@@ -159,8 +169,9 @@ export async function startWhatsappStandIn({
   accessToken,
   phoneNumberId,
   apiVersion = 'v23.0',
+  anyPhoneNumber = false,
 }: WhatsappStandInOptions): Promise<WhatsappStandIn> {
-  const standIn = new WhatsappStandIn(accessToken, phoneNumberId, apiVersion);
+  const standIn = new WhatsappStandIn(accessToken, phoneNumberId, apiVersion, anyPhoneNumber);
   await standIn.listen();
   return standIn;
 }
