@@ -230,6 +230,8 @@ describe('Query plans of the per-message statements', () => {
  */
 describe('Query plans of the conversation list', () => {
   const AGENT = '0190c3a0-0000-7000-8000-0000000a6e01';
+  /** One WhatsApp number among several: one conversation in a hundred is its. */
+  const SENDER = '0190c3a0-0000-7000-8000-00000005e4d1';
   const SEED = 'query-plans conversation list';
   let client: Client;
   let dataSource: DataSource;
@@ -265,6 +267,15 @@ describe('Query plans of the conversation list', () => {
         FROM (SELECT id, row_number() OVER () AS n FROM customer) AS customer
         JOIN senders sender ON sender.source = 'environment'
          AND sender.channel = (ARRAY['whatsapp', 'sms', 'email', 'web'])[1 + (n / 10) % 4]`);
+    await client.query(
+      `INSERT INTO senders (id, channel, name, source) VALUES ('${SENDER}', 'whatsapp', 'Plans', 'api')`,
+    );
+    await client.query(
+      `UPDATE conversations SET sender_id = '${SENDER}'
+        WHERE channel = 'whatsapp' AND id IN (
+          SELECT id FROM conversations c JOIN customers u ON u.id = c.customer_id
+           WHERE u.name = '${SEED}' AND c.channel = 'whatsapp' ORDER BY c.id LIMIT 300)`,
+    );
     await client.query('ANALYZE conversations');
   });
   afterAll(async () => {
@@ -298,6 +309,7 @@ describe('Query plans of the conversation list', () => {
     'conversations_status_activity_idx',
     'conversations_assignee_activity_idx',
     'conversations_unassigned_activity_idx',
+    'conversations_sender_activity_idx',
   ];
 
   /**
@@ -344,6 +356,16 @@ describe('Query plans of the conversation list', () => {
       'the unassigned, closed, a later page',
       { assigneeId: null, status: 'closed', after },
       'conversations_unassigned_activity_idx',
+    ],
+    [
+      'one sender, closed',
+      { senderId: SENDER, status: 'closed' },
+      'conversations_sender_activity_idx',
+    ],
+    [
+      'one sender, closed, a later page',
+      { senderId: SENDER, status: 'closed', after },
+      'conversations_sender_activity_idx',
     ],
   ])('reads %s in order from an index, stopping after the page', async (_, filter, index) => {
     const plan = await listPlan(filter);

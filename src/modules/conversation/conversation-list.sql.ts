@@ -14,6 +14,7 @@ export interface ConversationListFilter {
   customerId?: string;
   status?: ConversationStatus;
   channel?: Channel;
+  senderId?: string;
   /** An agent's id, or null for the unassigned. */
   assigneeId?: string | null;
   /** Rows after this (activity, id), as the previous page's cursor says. */
@@ -33,6 +34,9 @@ export function conversationListQuery(
   if (filter.status) builder.andWhere('conversation.status = :status', { status: filter.status });
   if (filter.channel) {
     builder.andWhere('conversation.channel = :channel', { channel: filter.channel });
+  }
+  if (filter.senderId) {
+    builder.andWhere('conversation.sender_id = :senderId', { senderId: filter.senderId });
   }
   if (filter.assigneeId === null) builder.andWhere('conversation.assignee_id IS NULL');
   else if (filter.assigneeId) {

@@ -8,6 +8,7 @@ import type { Caller } from '../agents/auth/caller';
 import { ConversationService } from './conversation.service';
 import {
   ConversationResponse,
+  ListedConversationResponse,
   CreateConversationDto,
   ListConversationsQuery,
   mapConversation,
@@ -27,11 +28,11 @@ export class ConversationController {
   }
 
   @Get()
-  @ApiOkResponse({ type: PageOf(ConversationResponse) })
+  @ApiOkResponse({ type: PageOf(ListedConversationResponse) })
   list(
     @Query() query: ListConversationsQuery,
     @CurrentCaller() caller: Caller,
-  ): Promise<Page<ConversationResponse>> {
+  ): Promise<Page<ListedConversationResponse>> {
     return this.conversations.listConversations(query, agentIdOf(caller));
   }
 

@@ -13,9 +13,9 @@ import { Conversation } from './conversation.entity';
 import {
   AssigneeFilter,
   CONVERSATION_CURSOR,
-  ConversationResponse,
   CreateConversationDto,
   ListConversationsQuery,
+  ListedConversationResponse,
   mapConversation,
   UpdateConversationDto,
 } from './dto/conversation.dto';
@@ -111,7 +111,7 @@ export class ConversationService {
   async listConversations(
     query: ListConversationsQuery,
     agentId: string | undefined,
-  ): Promise<Page<ConversationResponse>> {
+  ): Promise<Page<ListedConversationResponse>> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const cursor = query.cursor ? CONVERSATION_CURSOR.exec(query.cursor) : null;
     const { entities, raw } = await conversationListQuery(
@@ -120,6 +120,7 @@ export class ConversationService {
         customerId: query.customer_id,
         status: query.status,
         channel: query.channel,
+        senderId: query.sender_id,
         assigneeId: this.assigneeOf(query.assignee, agentId),
         after: cursor ? { activityUs: cursor[1], id: cursor[2] } : undefined,
         limit,
@@ -128,8 +129,12 @@ export class ConversationService {
     const hasMore = entities.length > limit;
     const data = entities.slice(0, limit);
     const last = data.length - 1;
+    const customers = await this.customers.summaries(data.map((row) => row.customerId));
     return {
-      data: data.map(mapConversation),
+      data: data.map((row) => ({
+        ...mapConversation(row),
+        customer: customers.get(row.customerId)!,
+      })),
       next_cursor: hasMore ? `${raw[last].activity_us}_${data[last].id}` : null,
     };
   }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { EntityManager, Repository } from 'typeorm';
+import { EntityManager, In, Repository } from 'typeorm';
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { DomainError } from '../../platform/errors/domain-error';
@@ -17,6 +17,15 @@ import {
 } from './dto/customer.dto';
 import { normalizeEmail } from '../../shared/email-address';
 import { normalizePhone } from '../../shared/phone-number';
+
+/** A customer as lists of other resources name it. */
+export interface CustomerSummary {
+  id: string;
+  name: string | null;
+  phone: string | null;
+  email: string | null;
+  external_id: string | null;
+}
 
 @Injectable()
 export class CustomerService {
@@ -51,6 +60,23 @@ export class CustomerService {
     const customer = await repository.findOneBy({ id });
     if (!customer) throw DomainError.notFound('customer', id);
     return customer;
+  }
+
+  /** The identity fields of these customers, by id, in one query (a list page's names). */
+  async summaries(ids: string[]): Promise<Map<string, CustomerSummary>> {
+    const rows = ids.length === 0 ? [] : await this.customers.findBy({ id: In([...new Set(ids)]) });
+    return new Map(
+      rows.map((customer) => [
+        customer.id,
+        {
+          id: customer.id,
+          name: customer.name,
+          phone: customer.phone,
+          email: customer.email,
+          external_id: customer.externalId,
+        },
+      ]),
+    );
   }
 
   async updateCustomer(id: string, input: UpdateCustomerDto): Promise<Customer> {

@@ -39,6 +39,14 @@ const FAILOVER_MAX_REDIRECTIONS = 75;
  * refresh on a worker's blocking connection by reconnecting it, which can wait 30 s.
  */
 const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
+/**
+ * ioredis' client-side bound on a blocking command (a worker's fetch, BZPOPMIN with BullMQ's
+ * drainDelay of 1 s): without it a fetch queued for a cluster primary that crashed waits forever,
+ * and that worker never takes another job (seen in about one in three crash-after-failover runs).
+ * With it the fetch fails after its own timeout plus this, and BullMQ fetches again from the
+ * slot's new owner.
+ */
+const BLOCKING_TIMEOUT_MS = 5_000;
 
 /**
  * Every Redis connection of the product is made here, so that REDIS_CLUSTER_NODES reaches all of
@@ -48,7 +56,11 @@ const SLOTS_REFRESH_TIMEOUT_MS = 5_000;
  */
 export function redisClient(target: RedisTarget, options: RedisClientOptions = {}): RedisClient {
   const { enableOfflineQueue, lazyConnect, ...perNode } = options;
-  const nodeOptions: RedisOptions = { maxRetriesPerRequest: null, ...perNode };
+  const nodeOptions: RedisOptions = {
+    maxRetriesPerRequest: null,
+    blockingTimeout: BLOCKING_TIMEOUT_MS,
+    ...perNode,
+  };
   if (!target.redisClusterNodes) {
     return new Redis({
       ...serverOptions(target.redisUrl),
@@ -83,6 +95,7 @@ export function bullmqConnection(target: RedisTarget): ConnectionOptions {
     return {
       ...serverOptions(target.redisUrl),
       maxRetriesPerRequest: null,
+      blockingTimeout: BLOCKING_TIMEOUT_MS,
       retryStrategy: reconnectDelay,
     };
   }

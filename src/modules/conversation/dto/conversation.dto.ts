@@ -106,6 +106,11 @@ export class ListConversationsQuery {
   @IsOptional()
   @IsIn(CHANNELS)
   channel?: Channel;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'conversations held on this sender' })
+  @IsOptional()
+  @IsUUID()
+  sender_id?: string;
 }
 
 export class LastMessageResponse implements LastMessage {
@@ -154,6 +159,25 @@ export class ConversationResponse {
   created_at: string;
   @ApiProperty({ format: 'date-time' })
   updated_at: string;
+}
+
+/** Who a listed conversation is with, so that a list shows names without a request per row. */
+export class ConversationCustomerResponse {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+  @ApiProperty({ type: String, nullable: true, example: 'Ann Lee' })
+  name: string | null;
+  @ApiProperty({ type: String, nullable: true, example: '+14155550100' })
+  phone: string | null;
+  @ApiProperty({ type: String, nullable: true, example: 'ann@example.com' })
+  email: string | null;
+  @ApiProperty({ type: String, nullable: true })
+  external_id: string | null;
+}
+
+export class ListedConversationResponse extends ConversationResponse {
+  @ApiProperty({ type: ConversationCustomerResponse })
+  customer: ConversationCustomerResponse;
 }
 
 export function mapConversation(conversation: Conversation): ConversationResponse {

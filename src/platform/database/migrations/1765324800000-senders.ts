@@ -62,14 +62,18 @@ export class Senders1765324800000 implements MigrationInterface {
       `CREATE UNIQUE INDEX conversations_one_open_per_sender
          ON conversations (customer_id, channel, sender_id) WHERE status = 'open'`,
     );
-    // DELETE of a sender asks whether any conversation uses it.
-    await queryRunner.query(`CREATE INDEX conversations_sender_idx ON conversations (sender_id)`);
+    // The inbox's list of one sender's conversations, newest activity first (the order of
+    // conversation-list.sql.ts); DELETE of a sender asks it whether any conversation is left.
+    await queryRunner.query(
+      `CREATE INDEX conversations_sender_activity_idx
+         ON conversations (sender_id, status, (COALESCE(last_message_at, created_at)), id)`,
+    );
     await queryRunner.query(`ALTER TABLE messages ADD COLUMN sender_id uuid`);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE messages DROP COLUMN sender_id`);
-    await queryRunner.query(`DROP INDEX conversations_sender_idx`);
+    await queryRunner.query(`DROP INDEX conversations_sender_activity_idx`);
     await queryRunner.query(`DROP INDEX conversations_one_open_per_sender`);
     await queryRunner.query(
       `CREATE UNIQUE INDEX conversations_one_open_per_channel
