@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { ENVIRONMENT_SENDER_IDS } from '../src/shared/environment-senders';
 import { gzipSync } from 'node:zlib';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import type { ApiHarness } from './support/api-harness';
@@ -29,8 +30,8 @@ describe('Inbox page at size (Chromium, real API)', () => {
          INSERT INTO customers (id, name)
          SELECT gen_random_uuid(), $1 || ' ' || lpad(n::text, 4, '0') FROM generate_series(1, $2) n
          RETURNING id, name)
-       INSERT INTO conversations (id, customer_id, channel, status, last_message_at)
-       SELECT gen_random_uuid(), id, 'whatsapp', 'open',
+       INSERT INTO conversations (id, customer_id, channel, sender_id, status, last_message_at)
+       SELECT gen_random_uuid(), id, 'whatsapp', '${ENVIRONMENT_SENDER_IDS.whatsapp}', 'open',
               now() + interval '1 hour' + right(name, 4)::int * interval '1 second'
          FROM seeded`,
       [seedName, CONVERSATIONS],
@@ -55,7 +56,7 @@ describe('Inbox page at size (Chromium, real API)', () => {
     await closeDb();
   });
 
-  it(`shows the first page of ${CONVERSATIONS} conversations, with names, within 2 s`, async () => {
+  it(`shows the first page of ${CONVERSATIONS} conversations, with names, within 1 s`, async () => {
     const timings: number[] = [];
     // Best of three: the first navigation also warms the API's and the browser's caches.
     for (let run = 0; run < 3; run++) {
@@ -65,10 +66,10 @@ describe('Inbox page at size (Chromium, real API)', () => {
     console.log(
       `inbox: first ${FIRST_PAGE} of ${CONVERSATIONS} conversations shown after ${timings.join(', ')} ms`,
     );
-    // The contract's 1 s, twice over (as the hostile-bodies test does): alone on this box the
-    // best of three measured 295-396 ms (the first, cold navigation 630-679 ms), while other
-    // test runs sharing the two cores pushed the best to 1.1-1.3 s.
-    expect(Math.min(...timings)).toBeLessThan(2_000);
+    // The contract's 1 s. A list page names its customers, so the page makes one request for
+    // the list: the best of three measured 162-222 ms on this box (it was 295-396 ms with a
+    // request per customer, 1.1-1.3 s with other test runs sharing the two cores).
+    expect(Math.min(...timings)).toBeLessThan(1_000);
 
     const links = page.getByRole('navigation', { name: 'Conversations' }).getByRole('link');
     await expect(links.count()).resolves.toBe(FIRST_PAGE);

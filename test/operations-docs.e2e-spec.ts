@@ -159,8 +159,8 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
 
       expect(schemaOf('/api/customers', 'get')).toBe(ref('CustomerPage'));
       expectListOf('CustomerPage', 'CustomerResponse', true);
-      expect(schemaOf('/api/conversations', 'get')).toBe(ref('ConversationPage'));
-      expectListOf('ConversationPage', 'ConversationResponse', true);
+      expect(schemaOf('/api/conversations', 'get')).toBe(ref('ListedConversationPage'));
+      expectListOf('ListedConversationPage', 'ListedConversationResponse', true);
       expect(schemaOf('/api/messages', 'get')).toBe(ref('MessagePage'));
       expect(schemaOf('/api/conversations/{id}/messages', 'get')).toBe(ref('MessagePage'));
       expectListOf('MessagePage', 'MessageResponse', true);
@@ -317,6 +317,7 @@ describe('Operations: OpenAPI at /docs and Bull Board at /admin/queues', () => {
         'POST /api/webhooks/sms': ['400', '403', '413', '415', '500'],
         'POST /api/webhooks/email': ['400', '401', '413', '415', '500'],
         'POST /api/webhooks/web': ['400', '401', '413', '415', '500'],
+        'POST /api/webhooks/web/{senderId}': ['400', '401', '404', '413', '415', '500'],
         'GET /health/ready': ['500', '503'],
       };
       for (const [name, statuses] of Object.entries(expected)) {

@@ -273,7 +273,7 @@ describe('Query plans of the conversation list', () => {
     await client.query(
       `UPDATE conversations SET sender_id = '${SENDER}'
         WHERE channel = 'whatsapp' AND id IN (
-          SELECT id FROM conversations c JOIN customers u ON u.id = c.customer_id
+          SELECT c.id FROM conversations c JOIN customers u ON u.id = c.customer_id
            WHERE u.name = '${SEED}' AND c.channel = 'whatsapp' ORDER BY c.id LIMIT 300)`,
     );
     await client.query('ANALYZE conversations');

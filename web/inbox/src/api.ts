@@ -1,4 +1,12 @@
-import type { Agent, Attachment, Conversation, Customer, Message, Page } from './types';
+import type {
+  Agent,
+  Attachment,
+  Conversation,
+  Customer,
+  ListedConversation,
+  Message,
+  Page,
+} from './types';
 
 /** An API error with the `message` the API wrote for people. */
 export class ApiError extends Error {
@@ -58,7 +66,7 @@ export const api = {
   signOut: () => request<void>('DELETE', '/api/session'),
 
   listConversations: (filter: Record<string, string | undefined>) =>
-    request<Page<Conversation>>('GET', `/api/conversations${query(filter)}`),
+    request<Page<ListedConversation>>('GET', `/api/conversations${query(filter)}`),
   getConversation: (id: string) => request<Conversation>('GET', `/api/conversations/${id}`),
   updateConversation: (id: string, change: Partial<Pick<Conversation, 'status' | 'assignee_id'>>) =>
     request<Conversation>('PATCH', `/api/conversations/${id}`, change),

@@ -159,12 +159,13 @@ export class InboxStore {
         cursor,
       });
       // An older request's conversations are still true, only its cursor belongs to another list.
-      for (const conversation of page.data) upsert(this.state.conversations, conversation);
+      // A page names each conversation's customer, so the list shows names at once.
+      for (const { customer, ...conversation } of page.data) {
+        upsert(this.state.conversations, conversation);
+        if (!this.state.customers.has(customer.id)) this.state.customers.set(customer.id, customer);
+      }
       if (request === this.listRequest)
         this.changed({ nextCursor: page.next_cursor, listLoading: false });
-      // The list shows now; each customer's name follows with one request per customer.
-      await this.loadCustomers(page.data.map((c) => c.customer_id));
-      this.changed();
     } catch (error) {
       if (request === this.listRequest)
         this.changed({ listLoading: false, listError: (error as Error).message });

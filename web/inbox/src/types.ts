@@ -37,6 +37,11 @@ export interface Conversation {
   updated_at: string;
 }
 
+/** A conversation as list pages answer it: with its customer, so a page names its rows. */
+export interface ListedConversation extends Conversation {
+  customer: Customer;
+}
+
 export interface Attachment {
   id: string;
   status: 'pending' | 'stored' | 'failed';

@@ -12,14 +12,28 @@ import { WebSignatureGuard } from './web-signature.guard';
 export class WebWebhookController {
   constructor(private readonly inbound: InboundService) {}
 
-  /** The environment's web sender (WEB_WEBHOOK_SECRET); one of several: `/{sender_id}`. */
-  @Post(['', ':senderId'])
+  /** The environment's web sender (WEB_WEBHOOK_SECRET). */
+  @Post()
+  @HttpCode(200)
+  @ApiOkResponse({ type: WebhookAck })
+  @ApiErrorResponse('unauthorized', 'the Standard Webhooks signature is missing, stale or wrong')
+  @UseGuards(WebSignatureGuard)
+  receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+    return this.store(request);
+  }
+
+  /** One web sender of several, signed with its own secret. */
+  @Post(':senderId')
   @HttpCode(200)
   @ApiOkResponse({ type: WebhookAck })
   @ApiErrorResponse('unauthorized', 'the Standard Webhooks signature is missing, stale or wrong')
   @ApiErrorResponse('not_found', 'no web sender has this id')
   @UseGuards(WebSignatureGuard)
-  async receive(@Req() request: WebhookRequest): Promise<WebhookAck> {
+  receiveForSender(@Req() request: WebhookRequest): Promise<WebhookAck> {
+    return this.store(request);
+  }
+
+  private async store(request: WebhookRequest): Promise<WebhookAck> {
     return mapWebhookAck(
       await this.inbound.receiveWebhook('web', toRawWebhook(request), request.route),
     );
