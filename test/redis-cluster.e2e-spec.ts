@@ -11,8 +11,11 @@ import { answer, startWebhookReceiver, WEBHOOK_TEST_ENV } from './support/webhoo
 import { startWorker } from './support/worker-harness';
 import { header } from './stand-ins/http-stand-in';
 
-/** Six nodes on 42000-42005 (and their cluster bus on 52000-52005). */
-const FIRST_PORT = 42_000;
+/**
+ * Six nodes on 21000-21005 and their cluster bus on 31000-31005: below the kernel's ephemeral
+ * range (32768-60999), so no client connection can hold one by chance (one did, at 42010).
+ */
+const FIRST_PORT = 21_000;
 const PREFIX = `{cluster-${randomBytes(4).toString('hex')}}`;
 const BACKLOG = 200;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

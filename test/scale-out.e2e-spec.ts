@@ -12,8 +12,8 @@ import { PrivatePgbouncer } from './support/private-pgbouncer';
 import { PrivateRedisCluster } from './support/private-redis-cluster';
 import { TEST_DATABASE_URL } from './support/test-env';
 
-/** Six nodes on 42010-42015 (cluster bus 52010-52015): apart from redis-cluster's. */
-const FIRST_PORT = 42_010;
+/** Six nodes on 21010-21015 (cluster bus 31010-31015): apart from redis-cluster's, below the ephemeral range. */
+const FIRST_PORT = 21_010;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
