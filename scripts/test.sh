@@ -17,9 +17,10 @@ npx jest --selectProjects unit
 npx jest --selectProjects e2e --runInBand "$@"
 # Again through a PgBouncer in transaction mode (test/support/shared-pgbouncer.ts): the API and
 # two workers per file share its five server connections, and the run fails if any process lost
-# a prepared statement. One file per area (delivery, inbound, events, webhooks, lifecycle), about
-# 50 s on the two-core box when quiet, 100 s when other work loads it.
+# a prepared statement. One file per area (delivery, inbound, events, webhooks, lifecycle, inbound
+# routing per sender, the inbox's conversation fields), about 65 s on the two-core box when quiet.
 TEST_THROUGH_PGBOUNCER=1 npx jest --selectProjects e2e --runInBand \
   test/outbound-channels.e2e-spec.ts test/inbound-whatsapp.e2e-spec.ts \
   test/events-publication.e2e-spec.ts test/webhooks-endpoints.e2e-spec.ts \
-  test/data-lifecycle.e2e-spec.ts
+  test/data-lifecycle.e2e-spec.ts test/inbound-senders.e2e-spec.ts \
+  test/inbox-conversations.e2e-spec.ts
