@@ -524,6 +524,23 @@ describe('Agents and sessions', () => {
       }
     });
 
+    it("closes a session's open socket when the session signs out", async () => {
+      const cookie = await cookieFor(agent);
+      const origin = `http://${new URL(api.url).host}`;
+      const socket = await connectEvents(api.url, {}, { cookie, origin });
+      const keyed = await connectEvents(api.url, { token: API_KEY });
+      try {
+        const closed = new Promise<string>((resolve) => socket.socket.once('disconnect', resolve));
+        await api.request('DELETE', '/api/session', undefined, { cookie, origin });
+        // The server ends it (checked every second), and the socket.io client does not retry that.
+        await expect(closed).resolves.toBe('io server disconnect');
+        expect(keyed.socket.connected).toBe(true);
+      } finally {
+        socket.close();
+        keyed.close();
+      }
+    });
+
     it('refuses an ended session, a session from another origin, and no credentials', async () => {
       const cookie = await cookieFor(agent);
       const origin = `http://${new URL(api.url).host}`;

@@ -63,6 +63,18 @@ export class SessionService {
       .getOne();
   }
 
+  /** Of these session tokens, the ones still signed in (one query, for open sockets). */
+  async stillSignedIn(tokens: string[]): Promise<Set<string>> {
+    if (tokens.length === 0) return new Set();
+    const byHash = new Map(tokens.map((token) => [tokenHash(token).toString('hex'), token]));
+    const rows: { hash: string }[] = await this.sessions.manager.query(
+      `SELECT encode(token_hash, 'hex') AS hash FROM agent_sessions
+        WHERE token_hash = ANY($1) AND expires_at > now()`,
+      [[...byHash.keys()].map((hash) => Buffer.from(hash, 'hex'))],
+    );
+    return new Set(rows.map((row) => byHash.get(row.hash)!));
+  }
+
   /** The row goes, so the cookie stops working in every API process at once. */
   async signOut(token: string): Promise<void> {
     await this.sessions.delete({ tokenHash: tokenHash(token) });

@@ -1,4 +1,4 @@
-import { Inject, Logger } from '@nestjs/common';
+import { Inject, Logger, OnModuleDestroy } from '@nestjs/common';
 import {
   ConnectedSocket,
   MessageBody,
@@ -17,6 +17,12 @@ import { SessionService } from '../agents/session.service';
 import { EventRelay, EventSocketData } from './event-relay';
 import { applySubscriptionChange, parseHandshake } from './event-subscription';
 
+/**
+ * How often sockets opened with a session cookie are checked against their session: a signed-out
+ * or expired session's sockets are closed within this, in every API process.
+ */
+export const SESSION_SOCKET_CHECK_MS = 1_000;
+
 export interface SubscriptionAck {
   ok: boolean;
   error?: string;
@@ -30,9 +36,14 @@ export interface SubscriptionAck {
  * cookie; and optionally `last_seq`.
  */
 @WebSocketGateway()
-export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection<Socket> {
+export class EventsGateway
+  implements OnGatewayInit<Server>, OnGatewayConnection<Socket>, OnModuleDestroy
+{
   private readonly logger = new Logger(EventsGateway.name);
   private readonly keyDigests: Buffer[];
+  /** Sockets let in by a session cookie, by the session's token. */
+  private readonly sessionSockets = new Map<string, Set<Socket>>();
+  private sessionCheck?: NodeJS.Timeout;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -48,6 +59,7 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
       if ('error' in handshake) return next(new Error(handshake.error));
       this.admits(socket, handshake.token).then(
         (admitted) => {
+          if (typeof admitted === 'string') this.watchSession(socket, admitted);
           if (!admitted) {
             this.logger.warn(
               { address: socket.handshake.address },
@@ -73,16 +85,50 @@ export class EventsGateway implements OnGatewayInit<Server>, OnGatewayConnection
    * is empty. A session must come from a page of this origin: browsers open WebSockets to any
    * site with its cookies, so without the check another site could read the inbox live.
    */
-  private async admits(socket: Socket, token: string | undefined): Promise<boolean> {
+  private async admits(socket: Socket, token: string | undefined): Promise<boolean | string> {
     const { headers } = socket.handshake;
     const open = this.keyDigests.length === 0;
     const authorization = token ? `Bearer ${token}` : headers.authorization;
     if (authorization !== undefined && !open) return isAuthorized(authorization, this.keyDigests);
     const sessionToken = sessionTokenOf(headers.cookie);
     if (sessionToken && isSameOriginRequest(originHeadersOf(headers))) {
-      if (await this.sessions.findSignedInAgent(sessionToken)) return true;
+      if (await this.sessions.findSignedInAgent(sessionToken)) return sessionToken;
     }
     return open;
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.sessionCheck);
+  }
+
+  /** A socket a session let in lives as long as the session: sign-out closes it too. */
+  private watchSession(socket: Socket, token: string): void {
+    const sockets = this.sessionSockets.get(token) ?? new Set<Socket>();
+    sockets.add(socket);
+    this.sessionSockets.set(token, sockets);
+    socket.once('disconnect', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) this.sessionSockets.delete(token);
+    });
+    this.sessionCheck ??= setInterval(
+      () => void this.closeEndedSessions(),
+      SESSION_SOCKET_CHECK_MS,
+    );
+  }
+
+  private async closeEndedSessions(): Promise<void> {
+    const tokens = [...this.sessionSockets.keys()];
+    if (tokens.length === 0) return;
+    try {
+      const alive = await this.sessions.stillSignedIn(tokens);
+      for (const token of tokens.filter((token) => !alive.has(token))) {
+        for (const socket of this.sessionSockets.get(token) ?? []) socket.disconnect(true);
+        this.sessionSockets.delete(token);
+      }
+    } catch (error) {
+      // Postgres away: the REST API answers 503 meanwhile; the sockets are checked next time.
+      this.logger.warn({ reason: (error as Error).message }, "cannot check sockets' sessions");
+    }
   }
 
   handleConnection(socket: Socket): void {
