@@ -34,6 +34,18 @@ async function sockets(): Promise<Socket[]> {
   return found;
 }
 
+/** Which of `ports` some TCP socket on the box uses as its local port, in any state (TIME_WAIT too). */
+export async function localPortsInUse(ports: number[]): Promise<number[]> {
+  const { stdout } = await run('ss', ['-tanH']);
+  const used = new Set(
+    stdout
+      .split('\n')
+      .map((line) => Number(/^\S+\s+\d+\s+\d+\s+\S+:(\d+)\s/.exec(line)?.[1]))
+      .filter((port) => port > 0),
+  );
+  return ports.filter((port) => used.has(port));
+}
+
 function command(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();

@@ -1,9 +1,9 @@
 import { PrivatePgbouncer } from '../../test/support/private-pgbouncer';
 import { PrivateRedisCluster } from '../../test/support/private-redis-cluster';
-import { ConnectionCensus, censusDuring } from '../lib/connections';
+import { ConnectionCensus, censusDuring, localPortsInUse } from '../lib/connections';
 import { deleteQueueKeys, resetDatabase } from '../lib/data';
 import type { LoadResult } from '../lib/load';
-import { Child, sleep } from '../lib/processes';
+import { Child, sleep, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
 import { StandIn, startApi } from '../lib/stack';
 import { Deployment, DIRECT, DrainResult, drainProduct } from './deliver';
@@ -66,6 +66,30 @@ function clusterDeployment(cluster: PrivateRedisCluster): Deployment {
       await Promise.all(primaries.map((node) => cluster.cli(node.port, 'FLUSHALL')));
     },
   };
+}
+
+/**
+ * The cluster's ports lie inside Linux's ephemeral range (32768-60999): a client connection that
+ * closed on one of them (the baseline's last provider calls) stays in TIME_WAIT for 60 s, and
+ * until then a node's bind there fails with EADDRINUSE. Wait until they are free, and try again
+ * if a new connection took one meanwhile.
+ */
+async function startCluster(): Promise<PrivateRedisCluster> {
+  const first = SCALE_OUT.clusterFirstPort;
+  const ports = [0, 1, 2, 3, 4, 5].flatMap((node) => [first + node, first + 10_000 + node]);
+  for (let attempt = 1; ; attempt++) {
+    await waitFor(
+      `ports ${first}-${first + 5} and their buses to be free`,
+      async () => (await localPortsInUse(ports)).length === 0,
+      120_000,
+      1_000,
+    );
+    try {
+      return await PrivateRedisCluster.start(first);
+    } catch (error) {
+      if (attempt === 3 || !/Address already in use/.test((error as Error).message)) throw error;
+    }
+  }
 }
 
 /** POST /api/messages over `apis` API processes at once, with their connections counted. */
@@ -134,7 +158,7 @@ export async function runScaleOut(standIn: StandIn): Promise<ScaleOutResult> {
     DIRECT,
   );
   await deleteQueueKeys();
-  const cluster = await PrivateRedisCluster.start(SCALE_OUT.clusterFirstPort);
+  const cluster = await startCluster();
   try {
     const scaledOut = await measureLayout(
       standIn,
