@@ -16,6 +16,7 @@ import { runIngest } from './scenarios/ingest';
 import { runPooling } from './scenarios/pooling';
 import { runPrune } from './scenarios/prune';
 import { runScale } from './scenarios/scale';
+import { runScaleOut } from './scenarios/scale-out';
 import { runSenders } from './scenarios/senders';
 
 function step(command: string, args: string[]): void {
@@ -59,6 +60,7 @@ async function runScenarios(results: Results, standIn: StandIn): Promise<void> {
       if (scenario === 'scale') results.scale = await runScale(standIn);
       if (scenario === 'pooling') results.pooling = await runPooling(standIn);
       if (scenario === 'senders') results.senders = await runSenders(standIn);
+      if (scenario === 'scaleout') results.scaleout = await runScaleOut(standIn);
     } catch (error) {
       // One broken scenario must not cost the others' figures; the report lists it.
       log(`scenario ${scenario} failed: ${(error as Error).stack}`);

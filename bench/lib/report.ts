@@ -6,7 +6,9 @@ import type { GrowthResult } from '../scenarios/growth';
 import type { Comparison } from '../scenarios/http-load';
 import { PGBOUNCER_POOL_SIZE, PoolingVariant } from '../scenarios/pooling';
 import type { PrunePoint, PruneResult } from '../scenarios/prune';
+import type { ScaleOutLayout, ScaleOutResult } from '../scenarios/scale-out';
 import type { SendersResult } from '../scenarios/senders';
+import type { ConnectionCensus } from './connections';
 import {
   LAG_APPEND_RATE,
   LIST_READS,
@@ -31,6 +33,7 @@ export interface Results {
   scale?: ScaleResult;
   pooling?: PoolingVariant[];
   senders?: SendersResult;
+  scaleout?: ScaleOutResult;
   errors: { scenario: string; message: string }[];
 }
 
@@ -61,7 +64,7 @@ function endToEnd(run: EndToEndRun): string {
 /** The summary table: every scenario, its bare baseline, the ratio and the target. */
 export function summaryTable(results: Results): string {
   const rows: string[][] = [];
-  const { accept, ingest, deliver, e2e, growth, prune, fanout, scale, senders } = results;
+  const { accept, ingest, deliver, e2e, growth, prune, fanout, scale, senders, scaleout } = results;
   if (accept) {
     rows.push([
       '1. Accept `POST /api/messages`',
@@ -185,20 +188,50 @@ export function summaryTable(results: Results): string {
   if (scale) rows.push(...scaleRows(scale));
   if (senders) {
     const { single, many } = senders;
+    const clients = (of: SendersResult['single']) =>
+      `Redis connections of the API and worker ${of.ownRedisConnections} (server's clients ${of.redisClients})`;
     rows.push([
       `10. Deliver as deployed over ${int(many.senders)} senders`,
-      `${drain(many)}; Redis clients ${many.redisClients}`,
-      `one sender: ${drain(single)}; Redis clients ${single.redisClients}`,
+      `${drain(many)}; ${clients(many)}`,
+      `one sender: ${drain(single)}; ${clients(single)}`,
       ratio(senders.ratio),
-      '≥ 0.95, Redis clients independent of the sender count',
-      verdict(senders.ratio >= 0.95 && many.redisClients <= single.redisClients),
+      '≥ 0.95, Redis connections independent of the sender count',
+      verdict(
+        senders.ratio >= 0.95 &&
+          many.ownRedisConnections <= single.ownRedisConnections &&
+          many.failed === 0,
+      ),
     ]);
   }
+  if (scaleout) rows.push(...scaleOutRows(scaleout));
   return [
     '| scenario | product | bare baseline (same run) | ratio | target | verdict |',
     '|---|---|---|---|---|---|',
     ...rows.map((row) => `| ${row.join(' | ')} |`),
   ].join('\n');
+}
+
+/** Scenario 11: on one box the scaled-out layout measures coordination, so it is reported. */
+function scaleOutRows({ baseline, scaledOut, acceptRatio, deliverRatio }: ScaleOutResult) {
+  const layout = (of: ScaleOutLayout) => `${of.apis} API + ${of.workers} worker`;
+  return [
+    [
+      `11. Scale-out accept, ${layout(scaledOut)} (Redis Cluster, PgBouncer)`,
+      load(scaledOut.accept),
+      `${layout(baseline)}: ${load(baseline.accept)}`,
+      ratio(acceptRatio),
+      'reported; no errors',
+      scaledOut.accept.bad === 0 ? 'no errors' : `**${int(scaledOut.accept.bad)} errors**`,
+    ],
+    [
+      `11. Scale-out deliver, ${layout(scaledOut)} (Redis Cluster, PgBouncer)`,
+      drain(scaledOut.deliver),
+      `${layout(baseline)}: ${drain(baseline.deliver)}`,
+      ratio(deliverRatio),
+      'reported; all sent',
+      scaledOut.deliver.failed === 0 ? 'all sent' : `**${int(scaledOut.deliver.failed)} not sent**`,
+    ],
+  ];
 }
 
 function sized(point: ScalePoint): string {
@@ -375,6 +408,81 @@ function poolingSection(variants: PoolingVariant[]): string[] {
   ];
 }
 
+/** One run's CPU ms per request or message for each process kind, PgBouncer in its own column. */
+function scaleOutCpuRow(label: string, units: number, unit: string, cpu: Record<string, number>) {
+  const per = (seconds: number) => ((seconds * 1000) / Math.max(units, 1)).toFixed(2);
+  const kind = (pattern: RegExp) =>
+    Object.entries(cpu)
+      .filter(([name]) => pattern.test(name))
+      .reduce((total, [, seconds]) => total + seconds, 0);
+  const total = Object.values(cpu).reduce((all, seconds) => all + seconds, 0);
+  const other = cpu.other ?? 0;
+  const cells = [
+    kind(API_PROCESSES),
+    kind(WORKER_PROCESSES),
+    cpu.postgres ?? 0,
+    cpu.pgbouncer ?? 0,
+    cpu.redis ?? 0,
+    cpu['stand-in'] ?? 0,
+    cpu['load generator'] ?? 0,
+  ].map(per);
+  return `| ${label} | ${int(units)} ${unit} | ${cells.join(' | ')} | **${per(total - other)}** | ${per(other)} |`;
+}
+
+/** `total (per process)` of the connections one kind of process held to one kind of server. */
+function connectionCells(census: ConnectionCensus, client: string): string[] {
+  const processes = census.processes[client] ?? 1;
+  return ['redis', 'pgbouncer', 'postgres'].map((server) => {
+    const count = census.peak[client]?.[server];
+    if (!count) return '—';
+    return processes > 1 ? `${count} (${(count / processes).toFixed(1)} each)` : String(count);
+  });
+}
+
+/** Scenario 11: CPU per process kind and the connections each kind held, both layouts. */
+function scaleOutSection({ baseline, scaledOut }: ScaleOutResult): string[] {
+  const cpuRows = [baseline, scaledOut].flatMap((layout) => [
+    scaleOutCpuRow(`accept, ${layout.label}`, layout.accept.ok, 'req', layout.accept.cpu ?? {}),
+    scaleOutCpuRow(`deliver, ${layout.label}`, layout.deliver.messages, 'msg', layout.deliver.cpu),
+  ]);
+  const connectionRows = [baseline, scaledOut].flatMap((layout) =>
+    (
+      [
+        ['accept', layout.acceptConnections],
+        ['deliver', layout.deliverConnections],
+      ] as const
+    ).flatMap(([phase, census]) =>
+      ['api', 'worker', 'pgbouncer']
+        .filter((client) => census.peak[client])
+        .map(
+          (client) =>
+            `| ${phase}, ${layout.label} | ${client} × ${census.processes[client] ?? 1} | ` +
+            `${connectionCells(census, client).join(' | ')} |`,
+        ),
+    ),
+  );
+  const names = (census: ConnectionCensus) =>
+    Object.entries(census.workerRedisNames)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([name, count]) => `\`${name}\` ${count}`)
+      .join(', ') || '—';
+  return [
+    '## 11. Scale-out: where the CPU went (ms of CPU per request or message, measured window only)',
+    '',
+    '| run | measured | APIs | workers | postgres | pgbouncer | redis | stand-in | load generator | box, all of ours | other (not ours) |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+    ...cpuRows,
+    '',
+    '## 11. Scale-out: connections held (the most seen at once, counted every 2 s from the sockets)',
+    '',
+    '| run | client | to Redis | to PgBouncer | to Postgres |',
+    '|---|---|---|---|---|',
+    ...connectionRows,
+    '',
+    `Worker 0's Redis connections by client name (CLIENT LIST of every node it is connected to), one Redis: ${names(baseline.deliverConnections)}; Redis Cluster: ${names(scaledOut.deliverConnections)}.`,
+  ];
+}
+
 export function renderReport(results: Results): string {
   const minutes = results.finishedAt
     ? ((results.finishedAt.getTime() - results.startedAt.getTime()) / 60_000).toFixed(1)
@@ -435,6 +543,7 @@ export function renderReport(results: Results): string {
     lines.push('', `Erasure answer at size: \`${erasureAnswer.replace(/`/g, "'")}\``);
   }
   if (results.pooling) lines.push('', ...poolingSection(results.pooling));
+  if (results.scaleout) lines.push('', ...scaleOutSection(results.scaleout));
   if (results.errors.length > 0) {
     lines.push('', '## Scenarios that did not finish', '');
     for (const error of results.errors) {

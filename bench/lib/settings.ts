@@ -24,14 +24,16 @@ export const SCENARIOS = [
   'scale',
   'pooling',
   'senders',
+  'scaleout',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /**
- * Run only when BENCH_SCENARIOS names them: `scale` seeds for minutes at full size, `pooling`
- * compares deployment variants rather than the product against a baseline.
+ * Run only when BENCH_SCENARIOS names them: `scale` seeds for minutes at full size, `pooling` and
+ * `scaleout` compare deployment variants rather than the product against a baseline.
  */
-const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => name !== 'scale' && name !== 'pooling');
+const ON_REQUEST: readonly ScenarioName[] = ['scale', 'pooling', 'scaleout'];
+const DEFAULT_SCENARIOS = SCENARIOS.filter((name) => !ON_REQUEST.includes(name));
 
 function scenarios(): ScenarioName[] {
   const raw = process.env.BENCH_SCENARIOS?.trim();

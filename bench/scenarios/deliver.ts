@@ -3,7 +3,7 @@ import { v7 as uuidv7 } from 'uuid';
 import { OutboundQueue } from '../../src/modules/messaging/outbound.queue';
 import { loadConfig } from '../../src/platform/config/app-config';
 import { OUTBOUND_QUEUE, SEND_MESSAGE_JOB } from '../../src/platform/queue/queue-names';
-import { bullmqConnection } from '../../src/platform/queue/redis-connection';
+import { bullmqConnection, redisClient } from '../../src/platform/queue/redis-connection';
 import {
   db,
   deleteQueueKeys,
@@ -14,7 +14,7 @@ import {
 import { cpuBetween, cpuSnapshot } from '../lib/cpu';
 import { Child, flushProfiles, runningChildren, sleep, waitFor } from '../lib/processes';
 import { settings } from '../lib/settings';
-import { Api, productEnv, StandIn, startApi, startBareWorker, startWorker } from '../lib/stack';
+import { productEnv, StandIn, startApi, startBareWorker, startWorker } from '../lib/stack';
 
 export interface DrainResult {
   workers: number;
@@ -136,30 +136,83 @@ async function drainBare(standIn: StandIn, count: number): Promise<DrainResult> 
 }
 
 /**
- * N messages over the pool drained by the product's worker(s); `prepare` changes the fresh
- * database before the processes start (the senders scenario spreads the pool over its senders).
+ * Where the product's processes find Postgres and Redis. `open` runs on the fresh database, before
+ * any process starts (a PgBouncer must not hold connections to the database the reset drops) and
+ * answers their environment over productEnv; `close` stops what it started.
  */
+export interface Deployment {
+  open(): Promise<Record<string, string>>;
+  close(): Promise<void>;
+  /** Empties the queues of an earlier run. */
+  clearQueues(): Promise<unknown>;
+}
+
+/** The environment's Postgres and Redis, straight. */
+export const DIRECT: Deployment = {
+  open: async () => ({}),
+  close: async () => undefined,
+  clearQueues: deleteQueueKeys,
+};
+
+export interface DrainOptions {
+  workers: number;
+  /** API processes beside the workers: 1 as deployed, 0 for the worker alone (a diagnostic). */
+  apis: number;
+  /** Changes the fresh database before the processes start (the senders scenario's senders). */
+  prepare?: (conversations: PoolConversation[]) => Promise<void>;
+  deployment?: Deployment;
+}
+
+/**
+ * The product's queue as the processes configured by `env` see it: on one server BullMQ opens
+ * and closes its own connection; a cluster client it is handed stays the caller's to quit.
+ */
+function productQueue(env: Record<string, string>): { queue: Queue; close(): Promise<void> } {
+  const config = loadConfig(env);
+  if (!config.redisClusterNodes) {
+    const queue = new Queue(OUTBOUND_QUEUE.whatsapp, {
+      connection: bullmqConnection(config),
+      prefix: config.queuePrefix,
+    });
+    return { queue, close: () => queue.close() };
+  }
+  const client = redisClient(config);
+  const queue = new Queue(OUTBOUND_QUEUE.whatsapp, {
+    connection: client,
+    prefix: config.queuePrefix,
+  });
+  return {
+    queue,
+    close: async () => {
+      await queue.close();
+      await client.quit();
+    },
+  };
+}
+
+/** N messages over the pool drained by the product's worker(s), with `apis` API processes up. */
 export async function drainProduct(
   standIn: StandIn,
-  workerCount: number,
   count: number,
-  asDeployed: boolean,
-  prepare?: (conversations: PoolConversation[]) => Promise<void>,
-) {
+  { workers: workerCount, apis, prepare, deployment = DIRECT }: DrainOptions,
+): Promise<DrainResult> {
   const conversations = await resetDatabase(settings.poolSize);
   await prepare?.(conversations);
-  await deleteQueueKeys();
-  const q = queue(OUTBOUND_QUEUE.whatsapp);
-  // The API's own job options (job id = message id, priority, attempts, retention).
-  const options = new OutboundQueue(loadConfig(productEnv(standIn)), q, q, q, q);
-  await q.pause();
-  const workers: Child[] = [];
-  // Deployed, the API runs beside the workers: its relay numbers and reads every event the
-  // deliveries append, and that work shares the box with them.
-  let api: Api | undefined;
+  await deployment.clearQueues();
+  const children: Child[] = [];
+  let queue: ReturnType<typeof productQueue> | undefined;
   try {
-    if (asDeployed) api = await startApi(standIn);
-    for (let i = 0; i < workerCount; i++) workers.push(await startWorker(standIn, i));
+    const where = await deployment.open();
+    const env = { ...productEnv(standIn), ...where };
+    queue = productQueue(env);
+    const q = queue.queue;
+    // The API's own job options (job id = message id, priority, attempts, retention).
+    const options = new OutboundQueue(loadConfig(env), q, q, q, q);
+    await q.pause();
+    // Deployed, the API runs beside the workers: its relay numbers and reads every event the
+    // deliveries append, and that work shares the box with them.
+    for (let i = 0; i < apis; i++) children.push((await startApi(standIn, where)).child);
+    for (let i = 0; i < workerCount; i++) children.push(await startWorker(standIn, i, where));
     const result = await drain(
       q,
       async (n) => {
@@ -177,14 +230,15 @@ export async function drainProduct(
       workerCount,
       count,
     );
-    if (settings.profile) await flushProfiles(api ? [...workers, api.child] : workers);
+    if (settings.profile) await flushProfiles(children);
     const { rows } = await db().query<{ unsent: string }>(
       `SELECT count(*) FILTER (WHERE status <> 'sent') AS unsent FROM messages WHERE direction = 'outbound'`,
     );
     return { ...result, failed: Math.max(result.failed, Number(rows[0].unsent)) };
   } finally {
-    await Promise.all([...workers, ...(api ? [api.child] : [])].map((child) => child.stop()));
-    await q.close();
+    await Promise.all(children.map((child) => child.stop()));
+    await queue?.close();
+    await deployment.close();
   }
 }
 
@@ -206,7 +260,9 @@ export async function runDeliver(standIn: StandIn): Promise<DeliverResult> {
   for (const [workers, asDeployed] of runs) {
     await standIn.reset();
     await sleep(500);
-    drains.push(await drainProduct(standIn, workers, settings.messages, asDeployed));
+    drains.push(
+      await drainProduct(standIn, settings.messages, { workers, apis: asDeployed ? 1 : 0 }),
+    );
   }
   await standIn.reset();
   await deleteQueueKeys();

@@ -20,6 +20,44 @@ export async function warmThenMeasure(
   return result;
 }
 
+/**
+ * The same load over several API processes at once, the connections dealt over their URLs, as a
+ * load balancer would: answers the sum of their rates, the worst of their tails.
+ */
+export async function warmThenMeasureOver(
+  urls: string[],
+  options: Omit<LoadOptions, 'url' | 'durationS' | 'amount'>,
+  durationS = settings.durationS,
+): Promise<LoadResult> {
+  const share = (index: number) =>
+    Math.floor(options.connections / urls.length) +
+    (index < options.connections % urls.length ? 1 : 0);
+  const all = (seconds: number) =>
+    Promise.all(
+      urls.map((url, index) =>
+        runLoad({ ...options, url, connections: share(index), durationS: seconds }),
+      ),
+    );
+  if (settings.warmupS > 0) await all(settings.warmupS);
+  const before = cpuSnapshot();
+  const parts = await all(durationS);
+  const cpu = cpuBetween(before, cpuSnapshot(), runningChildren());
+  const sum = (of: (part: LoadResult) => number) =>
+    parts.reduce((total, part) => total + of(part), 0);
+  const ok = sum((part) => part.ok);
+  return {
+    rps: sum((part) => part.rps),
+    p50: ok > 0 ? sum((part) => part.p50 * part.ok) / ok : 0,
+    p99: Math.max(...parts.map((part) => part.p99)),
+    max: Math.max(...parts.map((part) => part.max)),
+    ok,
+    bad: sum((part) => part.bad),
+    durationS: Math.max(...parts.map((part) => part.durationS)),
+    sample: parts.find((part) => part.sample)?.sample,
+    cpu,
+  };
+}
+
 export function pick<T>(items: T[]): T {
   return items[Math.floor(Math.random() * items.length)];
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import { v7 as uuidv7 } from 'uuid';
 import { SecretBox } from '../../src/platform/crypto/secret-box';
+import { censusDuring } from '../lib/connections';
 import { db, PoolConversation } from '../lib/data';
 import { sleep } from '../lib/processes';
 import { settings } from '../lib/settings';
@@ -9,8 +10,13 @@ import { DrainResult, drainProduct } from './deliver';
 
 export interface SenderDrain extends DrainResult {
   senders: number;
-  /** The most clients Redis had connected at once while this drain ran (every process). */
+  /**
+   * The most clients Redis had connected at once while this drain ran: every client of the
+   * server, other users of a shared Redis included.
+   */
   redisClients: number;
+  /** The most connections the drain's own API and worker held to Redis at once (their sockets). */
+  ownRedisConnections: number;
 }
 
 export interface SendersResult {
@@ -86,16 +92,17 @@ export async function runSenders(standIn: StandIn): Promise<SendersResult> {
   for (const senders of [1, settings.senders]) {
     await standIn.reset();
     await sleep(500);
-    const [result, redisClients] = await peakRedisClients(() =>
-      drainProduct(
-        standIn,
-        1,
-        settings.messages,
-        true,
-        senders > 1 ? spreadOverSenders(standIn, senders) : undefined,
+    const [[result, census], redisClients] = await peakRedisClients(() =>
+      censusDuring(() =>
+        drainProduct(standIn, settings.messages, {
+          workers: 1,
+          apis: 1,
+          prepare: senders > 1 ? spreadOverSenders(standIn, senders) : undefined,
+        }),
       ),
     );
-    drains.push({ ...result, senders, redisClients });
+    const ownRedisConnections = (census.peak.api?.redis ?? 0) + (census.peak.worker?.redis ?? 0);
+    drains.push({ ...result, senders, redisClients, ownRedisConnections });
   }
   await standIn.reset();
   const [single, many] = drains;
