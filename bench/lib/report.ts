@@ -310,10 +310,21 @@ function scaleRows({ small, large }: ScaleResult): string[][] {
 }
 
 const API_PROCESSES = /^(api|bare-api)$/;
+const SCALE_OUT_SERVERS = ['postgres', 'pgbouncer', 'redis'];
 const WORKER_PROCESSES = /^(bare-worker|bare-webhook-worker|worker-\d+)$/;
 
-function cpuRow(label: string, units: number, unit: string, cpu?: Record<string, number>): string {
-  if (!cpu || units === 0) return `| ${label} | — | | | | | | | | |`;
+/**
+ * One run's CPU ms per request or message by part of the box; `servers` are the columns between
+ * the product's processes and the stand-in (the scale-out layout adds PgBouncer).
+ */
+function cpuRow(
+  label: string,
+  units: number,
+  unit: string,
+  cpu?: Record<string, number>,
+  servers = ['postgres', 'redis'],
+): string {
+  if (!cpu || units === 0) return `| ${label} | — |${' |'.repeat(servers.length + 6)}`;
   const per = (seconds: number) => ((seconds * 1000) / units).toFixed(2);
   const sum = (pattern: RegExp) =>
     Object.entries(cpu)
@@ -324,8 +335,7 @@ function cpuRow(label: string, units: number, unit: string, cpu?: Record<string,
   const cells = [
     sum(API_PROCESSES),
     sum(WORKER_PROCESSES),
-    cpu.postgres ?? 0,
-    cpu.redis ?? 0,
+    ...servers.map((server) => cpu[server] ?? 0),
     cpu['stand-in'] ?? 0,
     cpu['load generator'] ?? 0,
   ].map(per);
@@ -408,27 +418,6 @@ function poolingSection(variants: PoolingVariant[]): string[] {
   ];
 }
 
-/** One run's CPU ms per request or message for each process kind, PgBouncer in its own column. */
-function scaleOutCpuRow(label: string, units: number, unit: string, cpu: Record<string, number>) {
-  const per = (seconds: number) => ((seconds * 1000) / Math.max(units, 1)).toFixed(2);
-  const kind = (pattern: RegExp) =>
-    Object.entries(cpu)
-      .filter(([name]) => pattern.test(name))
-      .reduce((total, [, seconds]) => total + seconds, 0);
-  const total = Object.values(cpu).reduce((all, seconds) => all + seconds, 0);
-  const other = cpu.other ?? 0;
-  const cells = [
-    kind(API_PROCESSES),
-    kind(WORKER_PROCESSES),
-    cpu.postgres ?? 0,
-    cpu.pgbouncer ?? 0,
-    cpu.redis ?? 0,
-    cpu['stand-in'] ?? 0,
-    cpu['load generator'] ?? 0,
-  ].map(per);
-  return `| ${label} | ${int(units)} ${unit} | ${cells.join(' | ')} | **${per(total - other)}** | ${per(other)} |`;
-}
-
 /** `total (per process)` of the connections one kind of process held to one kind of server. */
 function connectionCells(census: ConnectionCensus, client: string): string[] {
   const processes = census.processes[client] ?? 1;
@@ -442,8 +431,20 @@ function connectionCells(census: ConnectionCensus, client: string): string[] {
 /** Scenario 11: CPU per process kind and the connections each kind held, both layouts. */
 function scaleOutSection({ baseline, scaledOut }: ScaleOutResult): string[] {
   const cpuRows = [baseline, scaledOut].flatMap((layout) => [
-    scaleOutCpuRow(`accept, ${layout.label}`, layout.accept.ok, 'req', layout.accept.cpu ?? {}),
-    scaleOutCpuRow(`deliver, ${layout.label}`, layout.deliver.messages, 'msg', layout.deliver.cpu),
+    cpuRow(
+      `accept, ${layout.label}`,
+      layout.accept.ok,
+      'req',
+      layout.accept.cpu,
+      SCALE_OUT_SERVERS,
+    ),
+    cpuRow(
+      `deliver, ${layout.label}`,
+      layout.deliver.messages,
+      'msg',
+      layout.deliver.cpu,
+      SCALE_OUT_SERVERS,
+    ),
   ]);
   const connectionRows = [baseline, scaledOut].flatMap((layout) =>
     (
