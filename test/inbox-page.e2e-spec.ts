@@ -97,6 +97,9 @@ describe('Inbox page (Chromium, real API and worker)', () => {
     await inbound('Hello, is my order on its way?');
     // The link's accessible name holds the customer, the channel and the unread count.
     await visibleWithin(conversationLink(/Ada Lovelace.*whatsapp.*1 unread/));
+    // All three in place, so that the list is settled before the keyboard walks it.
+    await visibleWithin(conversationLink(/Grace Chen/));
+    await visibleWithin(conversationLink(/Omar Haddad/));
     expect(await axeViolations(page)).toEqual([]);
     await page.screenshot({ path: join(SCREENSHOT_DIR, 'inbox-list.png') });
   });

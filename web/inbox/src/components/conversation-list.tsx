@@ -1,4 +1,4 @@
-import { useEffect, useRef } from 'preact/hooks';
+import { useEffect, useLayoutEffect, useRef } from 'preact/hooks';
 import {
   conversationHref,
   customerLabel,
@@ -24,6 +24,17 @@ const STATUS_FILTERS: [StatusFilter, string][] = [
 export function ConversationList({ store, state }: { store: InboxStore; state: InboxState }) {
   const list = visibleConversations(state);
   const nav = useRef<HTMLElement>(null);
+
+  // Re-sorting moves a conversation's element, and a moved element loses the focus: a keyboard
+  // user tabbing through the list while messages arrive would be thrown back to the page's top.
+  // The link focused before this render gets it back after.
+  const focusedHref = focusedLinkHref(nav.current);
+  useLayoutEffect(() => {
+    if (!focusedHref || document.activeElement?.getAttribute('href') === focusedHref) return;
+    nav.current
+      ?.querySelector<HTMLElement>(`a[href="${CSS.escape(focusedHref)}"]`)
+      ?.focus({ preventScroll: true });
+  });
 
   // A keyboard user moving with Alt+J/K from the list keeps the focus on the open conversation.
   useEffect(() => {
@@ -84,6 +95,13 @@ export function ConversationList({ store, state }: { store: InboxStore; state: I
       )}
     </nav>
   );
+}
+
+function focusedLinkHref(nav: HTMLElement | null): string | null {
+  const focused = document.activeElement;
+  return focused instanceof HTMLAnchorElement && nav?.contains(focused)
+    ? focused.getAttribute('href')
+    : null;
 }
 
 function ConversationLink({
