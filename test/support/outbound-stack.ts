@@ -40,12 +40,17 @@ export async function startOutboundStack(
   overrides: Record<string, string | undefined> = {},
   { worker = true } = {},
 ): Promise<OutboundStack> {
-  // One database belongs to one deployment: a worker's outbox sweeper re-enqueues every pending
-  // message it finds. Messages earlier test files left queued (with no worker) must not be
-  // delivered to this file's stand-ins, so they are retired first. Files run one at a time.
+  // One database belongs to one deployment: a worker's sweepers re-enqueue every pending message
+  // and every pending inbound file they find. What earlier test files left pending (with no
+  // worker) must not reach this file's stand-ins (a media fetch of theirs would use up failures
+  // this file scripted), so it is retired first. Files run one at a time.
   await sql(
     `UPDATE messages SET status = 'expired', last_error = 'left pending by an earlier test file'
       WHERE status IN ('queued', 'retrying', 'sending')`,
+  );
+  await sql(
+    `UPDATE attachments SET status = 'failed', error = 'left pending by an earlier test file'
+      WHERE status = 'pending'`,
   );
   const webSecret = newWebhookSecret();
   const [whatsapp, twilio, web, smtp] = await Promise.all([
