@@ -75,6 +75,14 @@ async function ledgerStatements(): Promise<Statement[]> {
   return statements;
 }
 
+/** Every index the plan reads, bitmap scans included. */
+function indexesOf(node: PlanNode): string[] {
+  return [
+    ...(node['Index Name'] ? [node['Index Name']] : []),
+    ...(node.Plans ?? []).flatMap(indexesOf),
+  ];
+}
+
 function scansOf(node: PlanNode, relation: string): string[] {
   const own =
     node['Relation Name'] === relation && node['Node Type'] !== 'ModifyTable'
@@ -288,10 +296,6 @@ describe('Query plans of the conversation list', () => {
     node['Node Type'],
     ...(node.Plans ?? []).flatMap(nodeTypes),
   ];
-  const indexesOf = (node: PlanNode): string[] => [
-    ...(node['Index Name'] ? [node['Index Name']] : []),
-    ...(node.Plans ?? []).flatMap(indexesOf),
-  ];
 
   async function listPlan(filter: Omit<ConversationListFilter, 'limit'>): Promise<PlanNode> {
     const query = conversationListQuery(
@@ -445,10 +449,13 @@ describe('Query plans of retention over events and webhook deliveries', () => {
 
   it('pruning events reads and deletes by index, and finds the first one owed per endpoint by index', async () => {
     const query = await plan(PRUNE_EVENTS, [new Date(), 500]);
+    // The delete finds its batch by primary key, one probe per id or as a bitmap of them: the
+    // planner takes the bitmap on a database that kept tens of thousands of events (CI's).
     expect(scansOf(query, 'events')).toEqual([
       'Index Scan using events_seq',
-      'Index Scan using events_pkey',
+      expect.stringMatching(/^(Index Scan using events_pkey|Bitmap Heap Scan)$/),
     ]);
+    expect(indexesOf(query)).toContain('events_pkey');
     expect(scansOf(query, 'webhook_deliveries')).toEqual([
       expect.stringMatching(/^Index (Only )?Scan using webhook_deliveries_pending_seq$/),
     ]);
