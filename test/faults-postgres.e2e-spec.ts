@@ -393,6 +393,7 @@ describe('Postgres goes away (a private cluster the test stops and starts)', () 
             await waitFor(
               async () => (await queue.getJobState(id)) === 'failed',
               'the job to give up',
+              40_000,
             );
           } finally {
             await queue.close();
