@@ -107,10 +107,18 @@ describe('Inbox page (Chromium, real API and worker)', () => {
   it('opens a conversation from the keyboard with visible focus, and marks it read', async () => {
     const link = conversationLink(/Ada Lovelace/);
     // Tab through the page until the conversation link holds the focus.
+    const visited: string[] = [];
     for (let press = 0; press < 30 && !(await hasFocus(link)); press++) {
       await page.keyboard.press('Tab');
+      visited.push(await page.evaluate(() => {
+        const el = (globalThis as any).document.activeElement;
+        return `${el?.tagName}:${(el?.getAttribute('aria-label') ?? el?.textContent ?? '').slice(0, 40)}`;
+      }));
     }
-    expect(await hasFocus(link)).toBe(true);
+    if (!(await hasFocus(link))) {
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'inbox-focus-failure.png') });
+      throw new Error(`the link never got the focus; the focus went through ${visited.join(' | ')}`);
+    }
     expect(await outlineStyle(link)).not.toBe('none');
     await page.keyboard.press('Enter');
 
