@@ -83,8 +83,18 @@ export async function axeViolations(page: Page): Promise<string[]> {
   return violations;
 }
 
+/** Whether the one element the locator finds holds the focus (two matches fail, never `false`). */
 export function hasFocus(locator: Locator): Promise<boolean> {
-  return locator.evaluate((element) => element === document.activeElement).catch(() => false);
+  return locator.evaluate((element) => element === document.activeElement);
+}
+
+/** The focused element as `TAG:name`, for a failure message that says where the focus went. */
+export function focusedElement(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const element = document.activeElement;
+    const name = element?.getAttribute('aria-label') ?? element?.textContent ?? '';
+    return `${element?.tagName}:${name.trim().slice(0, 40)}`;
+  });
 }
 
 /** The outline a focused element draws (`none` would be focus nobody can see). */
