@@ -6,7 +6,6 @@ import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
 import { registerBodyLimits } from '../platform/http/body-limit';
 import { registerMultipart } from '../platform/http/multipart';
-import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
 import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
 import { ApiModule } from './api.module';
@@ -29,7 +28,6 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = app.get(Logger);
   app.useLogger(logger);
   exposeRequestId(app);
-  app.useGlobalInterceptors(new JsonBodyInterceptor());
   app.useGlobalPipes(new RequestValidationPipe());
   registerBodyLimits(app);
   await registerMultipart(app);
