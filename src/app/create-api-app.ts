@@ -8,6 +8,7 @@ import { registerBodyLimits } from '../platform/http/body-limit';
 import { registerMultipart } from '../platform/http/multipart';
 import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
+import { registerRequestLog } from '../platform/logging/request-log';
 import { ApiModule } from './api.module';
 import { registerInboxPage } from './inbox-page';
 
@@ -28,6 +29,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = app.get(Logger);
   app.useLogger(logger);
   exposeRequestId(app);
+  registerRequestLog(app);
   app.useGlobalPipes(new RequestValidationPipe());
   registerBodyLimits(app);
   await registerMultipart(app);
