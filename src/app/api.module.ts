@@ -7,6 +7,7 @@ import { ENTITIES } from './entities';
 import { dataSourceOptions } from '../platform/database/data-source-options';
 import { HttpExceptionFilter } from '../platform/errors/http-exception.filter';
 import { HealthModule } from '../platform/health/health.module';
+import { JsonBodyGuard } from '../platform/http/json-body.guard';
 import { loggingModule } from '../platform/logging/app-logger';
 import { MetricsModule } from '../platform/metrics/metrics.module';
 import { AgentsModule } from '../modules/agents/agents.module';
@@ -47,7 +48,9 @@ export class ApiModule {
         WebhooksModule,
       ],
       providers: [
+        // In this order: who may call comes before what they sent.
         { provide: APP_GUARD, useExisting: AuthenticationGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_FILTER, useClass: HttpExceptionFilter },
       ],
     };

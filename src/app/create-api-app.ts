@@ -6,9 +6,9 @@ import type { AppConfig } from '../platform/config/app-config';
 import { setupOpenApi } from '../platform/docs/open-api';
 import { registerBodyLimits } from '../platform/http/body-limit';
 import { registerMultipart } from '../platform/http/multipart';
-import { JsonBodyInterceptor } from '../platform/http/json-body.interceptor';
 import { RequestValidationPipe } from '../platform/http/request-validation.pipe';
 import { exposeRequestId, requestId } from '../platform/logging/request-id';
+import { registerRequestLog } from '../platform/logging/request-log';
 import { ApiModule } from './api.module';
 import { registerInboxPage } from './inbox-page';
 
@@ -29,7 +29,7 @@ export async function createApiApp(config: AppConfig): Promise<NestFastifyApplic
   const logger = app.get(Logger);
   app.useLogger(logger);
   exposeRequestId(app);
-  app.useGlobalInterceptors(new JsonBodyInterceptor());
+  registerRequestLog(app);
   app.useGlobalPipes(new RequestValidationPipe());
   registerBodyLimits(app);
   await registerMultipart(app);

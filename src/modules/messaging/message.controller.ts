@@ -15,6 +15,9 @@ import { ReceiptResponse } from './dto/receipt.dto';
 import { MessageService } from './message.service';
 import { ReceiptService } from './receipt.service';
 
+/** 1 to 255 printable ASCII characters. */
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
 @Controller('api')
 export class MessageController {
   constructor(
@@ -37,7 +40,7 @@ export class MessageController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<MessageResponse> {
-    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(idempotencyKey)) {
       throw DomainError.invalidField(
         'Idempotency-Key',
         'Idempotency-Key must be 1 to 255 printable ASCII characters',

@@ -35,16 +35,24 @@ export interface Enqueueable {
 export class OutboundQueue {
   private readonly logger = new Logger(OutboundQueue.name);
   private readonly queues: Record<Channel, Queue>;
+  /** What every job's options share, built once (BullMQ copies options, never changes them). */
+  private readonly everyJob: JobsOptions;
   private redisErrorLoggedAt = 0;
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(APP_CONFIG) config: AppConfig,
     @InjectQueue(OUTBOUND_QUEUE.whatsapp) whatsapp: Queue,
     @InjectQueue(OUTBOUND_QUEUE.sms) sms: Queue,
     @InjectQueue(OUTBOUND_QUEUE.email) email: Queue,
     @InjectQueue(OUTBOUND_QUEUE.web) web: Queue,
   ) {
     this.queues = { whatsapp, sms, email, web };
+    this.everyJob = {
+      attempts: config.outbound.retryDelaysMs.length + 1,
+      backoff: { type: OUTBOUND_BACKOFF },
+      removeOnComplete: { age: 24 * 3600, count: 50_000 },
+      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+    };
     // Without a listener BullMQ prints every reconnection failure to stderr, one every 2 s.
     for (const queue of Object.values(this.queues)) {
       queue.on('error', (error) => this.reportRedisError(error));
@@ -65,14 +73,7 @@ export class OutboundQueue {
   }
 
   jobOptions(message: Enqueueable): JobsOptions {
-    return {
-      jobId: message.id,
-      priority: BULL_PRIORITY[message.priority],
-      attempts: this.config.outbound.retryDelaysMs.length + 1,
-      backoff: { type: OUTBOUND_BACKOFF },
-      removeOnComplete: { age: 24 * 3600, count: 50_000 },
-      removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-    };
+    return { ...this.everyJob, jobId: message.id, priority: BULL_PRIORITY[message.priority] };
   }
 
   /**

@@ -1,11 +1,14 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
 import { DomainError, FieldProblem } from '../errors/domain-error';
+import { schemaShortcutOf } from './schema-shortcut';
 import { findUnstorableValue } from './unstorable-value';
 
 /**
  * class-validator over every DTO body and query, answering 400 `validation_failed` with one
  * entry per field. Before it: a body must be a JSON object, and no string anywhere in the input
- * (nested metadata keys included) may hold what Postgres or JSON cannot carry.
+ * (nested metadata keys included) may hold what Postgres or JSON cannot carry. A DTO with a
+ * SchemaShortcut takes a matching value as it was parsed (plain data, not an instance of the
+ * DTO class: nothing reads more than its fields) without class-validator's walk.
  */
 @Injectable()
 export class RequestValidationPipe extends ValidationPipe {
@@ -24,6 +27,7 @@ export class RequestValidationPipe extends ValidationPipe {
       if (metadata.type === 'body') assertJsonObject(value);
       const unstorable = findUnstorableValue(value);
       if (unstorable) throw DomainError.invalidFields([unstorable]);
+      if (schemaShortcutOf(metadata.metatype)?.(value)) return value;
     }
     return super.transform(value, metadata);
   }

@@ -1,11 +1,7 @@
 import type { DynamicModule } from '@nestjs/common';
 import { LoggerModule, Params } from 'nestjs-pino';
-import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/app-config';
 import { REDACTED_PATHS, redactUrl } from './log-redaction';
-
-/** Probes and scrapes come every few seconds; a log line each would drown the real traffic. */
-const QUIET_PATHS = /^\/(health\/|metrics(\?|$))/;
 
 /**
  * nestjs-pino for both processes: one JSON object per line with `process` and, inside a request,
@@ -22,8 +18,6 @@ export function pinoParams(
       level: config.logLevel,
       base: { process: processName, pid: process.pid },
       redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-      quietReqLogger: true,
-      autoLogging: { ignore: (req: IncomingMessage) => QUIET_PATHS.test(req.url ?? '') },
       serializers: {
         req: (req: { id: unknown; method: string; url: string }) => ({
           id: req.id,
@@ -33,6 +27,8 @@ export function pinoParams(
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
     },
+    // No middleware: the API's request log is two Fastify hooks (request-log.ts).
+    forRoutes: [],
   };
 }
 

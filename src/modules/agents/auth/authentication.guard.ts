@@ -23,6 +23,8 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 @Injectable()
 export class AuthenticationGuard implements CanActivate {
   private readonly keyDigests: Buffer[];
+  /** Per controller and handler: their decorators never change once the app has started. */
+  private readonly routes = new WeakMap<object, WeakMap<object, RouteAccess>>();
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -32,12 +34,42 @@ export class AuthenticationGuard implements CanActivate {
     this.keyDigests = apiKeyDigests(config.apiKeys);
   }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    const access = this.accessOf(context);
+    if (access.isPublic) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest>();
-    const caller = await this.identify(request);
-    const adminOnly = this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets);
+    const authorization = request.headers.authorization;
+    // An API key is judged without a lookup, so a program's call passes here synchronously.
+    if (authorization !== undefined && this.keyDigests.length > 0) {
+      if (!isAuthorized(authorization, this.keyDigests)) {
+        throw unauthorized('a valid API key is required: Authorization: Bearer KEY');
+      }
+      request.caller = API_KEY_CALLER;
+      return true;
+    }
+    return this.admitWithoutKey(request, access.adminOnly);
+  }
+
+  private accessOf(context: ExecutionContext): RouteAccess {
+    const controller = context.getClass();
+    const handler = context.getHandler();
+    let handlers = this.routes.get(controller);
+    if (!handlers) this.routes.set(controller, (handlers = new WeakMap()));
+    let access = handlers.get(handler);
+    if (!access) {
+      const targets = [handler, controller];
+      access = {
+        isPublic: this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) ?? false,
+        adminOnly: this.reflector.getAllAndOverride<boolean>(ADMIN_ONLY, targets) ?? false,
+      };
+      handlers.set(handler, access);
+    }
+    return access;
+  }
+
+  /** A session cookie, or nothing at all where API_KEYS is empty. */
+  private async admitWithoutKey(request: FastifyRequest, adminOnly: boolean): Promise<boolean> {
+    const caller = await this.identifyWithoutKey(request);
     if (adminOnly && caller.kind === 'session' && caller.agent.role !== 'admin') {
       throw new DomainError('forbidden', 'only admins manage agents');
     }
@@ -45,13 +77,8 @@ export class AuthenticationGuard implements CanActivate {
     return true;
   }
 
-  private async identify(request: FastifyRequest): Promise<Caller> {
+  private async identifyWithoutKey(request: FastifyRequest): Promise<Caller> {
     const open = this.keyDigests.length === 0;
-    const authorization = request.headers.authorization;
-    if (authorization !== undefined && !open) {
-      if (isAuthorized(authorization, this.keyDigests)) return { kind: 'api_key' };
-      throw unauthorized('a valid API key is required: Authorization: Bearer KEY');
-    }
     const token = sessionTokenOf(request.headers.cookie);
     const agent = token ? await this.sessions.findSignedInAgent(token) : null;
     if (token && agent) {
@@ -74,5 +101,12 @@ export class AuthenticationGuard implements CanActivate {
     );
   }
 }
+
+interface RouteAccess {
+  isPublic: boolean;
+  adminOnly: boolean;
+}
+
+const API_KEY_CALLER: Caller = Object.freeze({ kind: 'api_key' as const });
 
 const unauthorized = (message: string) => new DomainError('unauthorized', message);
