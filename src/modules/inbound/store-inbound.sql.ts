@@ -166,7 +166,7 @@ function storeInboundSql(claim: string, input: string, senderId: string): string
         FROM new_conversation
         LEFT JOIN message last_message ON last_message.id = new_conversation.last_message_id
       UNION ALL
-      SELECT 3, id, 'message.created', conversation_id, ${messageJsonSql('message')}
+      SELECT 3, id, 'message.created', conversation_id, ${messageJsonSql('message', NO_FILES_YET)}
         FROM message
     ) AS created ORDER BY kind, id
   )
@@ -174,6 +174,13 @@ function storeInboundSql(claim: string, input: string, senderId: string): string
     FROM raw LEFT JOIN message ON true
    ORDER BY message.id`;
 }
+
+/**
+ * A message's files are linked after this statement, in its transaction (recordInbound), and the
+ * statement's snapshot would not see them anyway: reading message_attachments for the messages it
+ * inserts can only find none, so message.created says so without the lookup.
+ */
+const NO_FILES_YET = `'[]'::jsonb`;
 
 const INPUT_COLUMNS = `message_id, channel, provider_message_id, phone, email, external_id, name,
   extra_email, body, subject, metadata, thread_customer_id, thread_conversation_id,
