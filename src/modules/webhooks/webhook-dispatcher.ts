@@ -8,6 +8,7 @@ import {
 import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { EventSequencer } from '../events/event-sequencer';
+import { EventsPublishedListener } from '../events/events-published.listener';
 import { deliveryLeaseMs, WebhookDeliverer } from './webhook-deliverer';
 import { ClaimedDelivery, WebhookDeliveryLedger } from './webhook-delivery.ledger';
 import { WebhookRateLimiter } from './webhook-rate-limiter';
@@ -27,11 +28,11 @@ interface ReadyDelivery {
 }
 
 /**
- * The worker's webhook loop. Every EVENT_WEBHOOK_POLL_INTERVAL_MS (and at once whenever there is
- * more) it publishes how far the event log may be read, fans new events out into delivery rows,
- * then claims due deliveries and sends them in EVENT_WEBHOOK_CONCURRENCY slots. Postgres is the
- * scheduler: no job exists that could be lost with Redis, and a killed worker's claims simply
- * expire.
+ * The worker's webhook loop. Every EVENT_WEBHOOK_POLL_INTERVAL_MS, at once whenever there is
+ * more, and as soon as any process publishes new events (EventsPublishedListener), it publishes
+ * how far the event log may be read, fans new events out into delivery rows, then claims due
+ * deliveries and sends them in EVENT_WEBHOOK_CONCURRENCY slots. Postgres is the scheduler: no
+ * job exists that could be lost with Redis, and a killed worker's claims simply expire.
  *
  * A slot is the time of a request, nothing more: it takes its next delivery from a few claimed
  * ahead (up to another EVENT_WEBHOOK_CONCURRENCY), and frees as soon as the answer is in, while
@@ -49,6 +50,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   private ready: ReadyDelivery[] = [];
   private timer?: NodeJS.Timeout;
   private pass?: Promise<void>;
+  /** Events were published during the running pass: the next one starts right after it. */
+  private passAgain = false;
   private stopping = false;
 
   constructor(
@@ -57,6 +60,7 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     private readonly deliverer: WebhookDeliverer,
     private readonly rateLimiter: WebhookRateLimiter,
     private readonly sequencer: EventSequencer,
+    private readonly published: EventsPublishedListener,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -78,7 +82,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * Passes woken by finished deliveries only claim.
    */
   private wake(fanOut: boolean): void {
-    if (this.stopping || this.pass) return;
+    if (this.stopping) return;
+    if (this.pass) {
+      this.passAgain ||= fanOut;
+      return;
+    }
     clearTimeout(this.timer);
     this.pass = this.runPass(fanOut)
       .catch((error: Error) =>
@@ -86,9 +94,13 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       )
       .finally(() => {
         this.pass = undefined;
-        if (!this.stopping) {
-          this.timer = setTimeout(() => this.wake(true), this.config.webhooks.pollIntervalMs);
-        }
+        if (this.stopping) return;
+        const again = this.passAgain;
+        this.passAgain = false;
+        this.timer = setTimeout(
+          () => this.wake(true),
+          again ? 0 : this.config.webhooks.pollIntervalMs,
+        );
       });
   }
 
@@ -96,7 +108,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
     let covered = 0;
     // The fan-out reads up to the published seq; publishing here too keeps webhooks going
     // while no API process runs (the API's relay publishes as well).
-    if (fanOut) await this.sequencer.publish();
+    if (fanOut) {
+      // Also the retry when the listening connection was lost.
+      this.published.listen(() => this.wake(true));
+      await this.sequencer.publish();
+    }
     do {
       covered = fanOut ? await this.ledger.fanOut(FAN_OUT_BATCH) : 0;
     } while (covered === FAN_OUT_BATCH && !this.stopping);
