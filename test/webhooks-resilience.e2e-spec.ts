@@ -113,6 +113,35 @@ describe('Outgoing webhooks under faults', () => {
     expect(Number(cursor.last_seq)).toBeGreaterThanOrEqual(Number(lastSeq));
   });
 
+  it('a published event wakes the worker: its webhook need not wait for the next poll', async () => {
+    const pollMs = 8_000;
+    const env = testEnv({ ...WEBHOOK_TEST_ENV, EVENT_WEBHOOK_POLL_INTERVAL_MS: String(pollMs) });
+    // Behind PgBouncer in transaction mode nothing listens: the poll is all there is.
+    const listening = env.DATABASE_POOL_MODE !== 'transaction';
+    api = await startApi(env);
+    const receiver = await startWebhookReceiver();
+    receivers.push(receiver);
+    await registerEndpoint(api, receiver.url, { event_types: ['customer.created'] });
+    workers.push(await startWorker(env));
+    if (listening) {
+      await waitFor(
+        async () =>
+          (await sql(`SELECT 1 FROM pg_stat_activity WHERE query = 'LISTEN events_published'`))
+            .length > 0,
+        'the worker listening for published events',
+      );
+    }
+    // Its first pass is over: the next poll is seconds away.
+    await sleep(500);
+
+    const started = Date.now();
+    await createCustomer(api);
+    await waitFor(() => receiver.received.length === 1, 'the webhook', 2 * pollMs);
+    const elapsed = Date.now() - started;
+    console.log(`wake test: customer created → webhook in ${elapsed} ms (poll every ${pollMs} ms)`);
+    if (listening) expect(elapsed).toBeLessThan(2_000);
+  });
+
   it('Redis down: webhooks keep flowing; a rate-limited endpoint waits and catches up', async () => {
     redis = await PrivateRedis.start();
     const env = testEnv({ ...WEBHOOK_TEST_ENV, REDIS_URL: redis.url });
