@@ -138,6 +138,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
   }
 
   private fillSlots(): void {
+    // Once stopping, what is left unsent goes back at shutdown.
+    if (this.stopping) return;
     while (this.inFlight.size < this.config.webhooks.concurrency && this.ready.length > 0) {
       const { delivery, claimedAt } = this.ready.shift()!;
       if (Date.now() - claimedAt > READY_WAIT_LIMIT_MS) void this.giveBack(delivery);
