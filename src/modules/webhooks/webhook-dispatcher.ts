@@ -128,7 +128,8 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
       const claimedAt = Date.now();
       for (const delivery of claimed) this.ready.push({ delivery, claimedAt });
       this.fillSlots();
-      if (claimed.length < wanted) return;
+      // Claim again only for a whole batch: answers that came in meanwhile make a few more.
+      if (claimed.length < wanted || this.unclaimed() < this.claimBatch()) return;
     }
   }
 
@@ -166,8 +167,11 @@ export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationS
    * becomes claimable only then).
    */
   private refill(): void {
-    const batch = Math.max(1, Math.floor(this.config.webhooks.concurrency / 2));
-    if (this.unclaimed() >= batch) this.wake(false);
+    if (this.unclaimed() >= this.claimBatch()) this.wake(false);
+  }
+
+  private claimBatch(): number {
+    return Math.max(1, Math.floor(this.config.webhooks.concurrency / 2));
   }
 
   /** Holds the slot until the answer is in; the outcome is written after the slot is freed. */
