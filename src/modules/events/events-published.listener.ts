@@ -64,6 +64,9 @@ export class EventsPublishedListener implements OnApplicationShutdown {
     this.logger.warn({ reason: error.message }, 'not listening for published events; polling');
     if (this.client === client) this.client = undefined;
     this.retryAt = Date.now() + RETRY_AFTER_MS;
+    // Its own end and errors after this one would only repeat the warning.
+    client.removeAllListeners();
+    client.on('error', () => undefined);
     client.end().catch(() => undefined);
   }
 

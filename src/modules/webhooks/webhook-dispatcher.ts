@@ -36,8 +36,8 @@ interface ReadyDelivery {
  *
  * A slot is the time of a request, nothing more: it takes its next delivery from a few claimed
  * ahead (up to another EVENT_WEBHOOK_CONCURRENCY), and frees as soon as the answer is in, while
- * the outcome is written in the background (batched with others). Claims happen once half a
- * claim's worth is missing, not for every few finished deliveries.
+ * the outcome is written in the background (batched with others). Claims happen once half the
+ * slots' worth is missing, not for every few finished deliveries.
  */
 @Injectable()
 export class WebhookDispatcher implements OnApplicationBootstrap, OnApplicationShutdown {
