@@ -145,7 +145,7 @@ describe('Outgoing webhooks under faults', () => {
       if (listening) expect(elapsed).toBeLessThan(2_000);
     };
 
-    await timeWebhook('listening');
+    await timeWebhook(listening ? 'listening' : 'polling only (transaction pool mode)');
     if (!listening) return;
     await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE datname = current_database() AND query = 'LISTEN events_published'`);
