@@ -113,6 +113,46 @@ describe('Outgoing webhooks under faults', () => {
     expect(Number(cursor.last_seq)).toBeGreaterThanOrEqual(Number(lastSeq));
   });
 
+  it('a published event wakes the worker, also after its listening connection was cut', async () => {
+    const pollMs = 8_000;
+    const env = testEnv({ ...WEBHOOK_TEST_ENV, EVENT_WEBHOOK_POLL_INTERVAL_MS: String(pollMs) });
+    // Behind PgBouncer in transaction mode nothing listens: the poll is all there is.
+    const listening = env.DATABASE_POOL_MODE !== 'transaction';
+    const listeners = () =>
+      sql(
+        `SELECT pid FROM pg_stat_activity
+          WHERE datname = current_database() AND query = 'LISTEN events_published'`,
+      );
+    api = await startApi(env);
+    const receiver = await startWebhookReceiver();
+    receivers.push(receiver);
+    await registerEndpoint(api, receiver.url, { event_types: ['customer.created'] });
+    workers.push(await startWorker(env));
+
+    const timeWebhook = async (what: string) => {
+      if (listening)
+        await waitFor(async () => (await listeners()).length > 0, 'a listener', 30_000);
+      // The pass that followed the worker's start (or its reconnection) is over.
+      await sleep(500);
+      const expected = receiver.received.length + 1;
+      const started = Date.now();
+      await createCustomer(api!);
+      await waitFor(() => receiver.received.length === expected, 'the webhook', 2 * pollMs);
+      const elapsed = Date.now() - started;
+      console.log(
+        `wake test, ${what}: customer created → webhook in ${elapsed} ms (poll ${pollMs} ms)`,
+      );
+      if (listening) expect(elapsed).toBeLessThan(2_000);
+    };
+
+    await timeWebhook(listening ? 'listening' : 'polling only (transaction pool mode)');
+    if (!listening) return;
+    await sql(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = current_database() AND query = 'LISTEN events_published'`);
+    await waitFor(async () => (await listeners()).length === 0, 'the listener cut');
+    await timeWebhook('listening again');
+  });
+
   it('Redis down: webhooks keep flowing; a rate-limited endpoint waits and catches up', async () => {
     redis = await PrivateRedis.start();
     const env = testEnv({ ...WEBHOOK_TEST_ENV, REDIS_URL: redis.url });

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { EVENTS_PUBLISHED_CHANNEL } from './events-published.listener';
 
 /**
  * The advisory lock every append holds (two int4 keys, as pg_locks shows them: classid, objid).
@@ -65,12 +66,15 @@ export class EventSequencer {
     return published;
   }
 
-  /** Publishes the candidate's seq if none of its writers is left; null when some still are. */
+  /**
+   * Publishes the candidate's seq if none of its writers is left; null when some still are.
+   * Listeners (EventsPublishedListener) hear of it when the statement commits.
+   */
   private async publishCandidate(candidate: Candidate): Promise<number | null> {
     const [published] = await this.dataSource.query(
       `UPDATE event_sequence SET last_seq = GREATEST(last_seq, $1)
         WHERE NOT EXISTS (SELECT 1 FROM pg_locks WHERE virtualtransaction = ANY ($2::text[]))
-        RETURNING last_seq`,
+        RETURNING last_seq, pg_notify('${EVENTS_PUBLISHED_CHANNEL}', last_seq::text)`,
       [candidate.seq, candidate.writers],
     );
     // An UPDATE through query() answers [rows, affected count].

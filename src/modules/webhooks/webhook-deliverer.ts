@@ -27,6 +27,8 @@ export function deliveryLeaseMs(timeoutMs: number): number {
 
 export interface DeliveryOutcome extends AttemptRecord {
   succeeded: boolean;
+  /** How long the endpoint asked to be left alone (Retry-After on a 429 or 503). */
+  retryAfterMs?: number;
 }
 
 /**
@@ -46,35 +48,54 @@ export class WebhookDeliverer implements OnModuleDestroy {
     this.guard = new WebhookAddressGuard(config.webhooks.allowedHosts);
   }
 
+  /** Sends one try and records it: the answer is returned once it is kept. */
   async deliver(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
+    const outcome = await this.send(delivery);
+    await this.record(delivery, outcome);
+    return outcome;
+  }
+
+  /** Sends one try and says how the endpoint took it; records nothing. */
+  async send(delivery: ClaimedDelivery): Promise<DeliveryOutcome> {
     const startedAt = new Date();
     const response = await this.post(delivery, startedAt);
     const succeeded = response.status !== undefined && isSuccessStatus(response.status);
-    const attempt: DeliveryOutcome = {
+    return {
       succeeded,
       startedAt,
       durationMs: response.durationMs,
       responseStatus: response.status,
       responseBody: response.body,
+      retryAfterMs: RETRY_AFTER_STATUSES.has(response.status ?? 0)
+        ? response.retryAfterMs
+        : undefined,
       error:
         response.error ??
         (succeeded
           ? undefined
           : `endpoint answered HTTP ${response.status}${redirectNote(response)}`),
     };
-    if (succeeded) {
+  }
+
+  /**
+   * Keeps a sent try and what comes next for the delivery (done, a retry on the schedule, or
+   * failed), and the endpoint's health: healthy again, failing, or disabled.
+   */
+  async record(delivery: ClaimedDelivery, attempt: DeliveryOutcome): Promise<void> {
+    if (attempt.succeeded) {
       await this.ledger.recordAttempt(delivery, attempt, { status: 'succeeded' });
       if (delivery.endpointFailing) await this.ledger.markEndpointHealthy(delivery.endpointId);
-      return attempt;
+      return;
     }
 
-    const gone = response.status === 410;
+    const gone = attempt.responseStatus === 410;
     const retryable = !gone && delivery.origin !== 'test' && delivery.body !== null;
-    const retryAfterMs = RETRY_AFTER_STATUSES.has(response.status ?? 0)
-      ? response.retryAfterMs
-      : undefined;
     const delay = retryable
-      ? nextRetryDelayMs(this.config.webhooks.retryDelaysMs, delivery.roundAttempts, retryAfterMs)
+      ? nextRetryDelayMs(
+          this.config.webhooks.retryDelaysMs,
+          delivery.roundAttempts,
+          attempt.retryAfterMs,
+        )
       : null;
     await this.ledger.recordAttempt(
       delivery,
@@ -84,10 +105,10 @@ export class WebhookDeliverer implements OnModuleDestroy {
         : { status: 'pending', nextAttemptAt: new Date(Date.now() + delay) },
     );
     // A test event says how the endpoint answers; it does not count towards disabling it.
-    if (delivery.origin === 'test') return attempt;
+    if (delivery.origin === 'test') return;
     if (gone) {
       await this.ledger.disableEndpoint(delivery.endpointId, 'endpoint answered HTTP 410 (gone)');
-      return attempt;
+      return;
     }
     const failingSince = await this.ledger.markEndpointFailing(delivery.endpointId);
     if (Date.now() - failingSince.getTime() >= this.config.webhooks.disableAfterMs) {
@@ -97,7 +118,6 @@ export class WebhookDeliverer implements OnModuleDestroy {
         `no successful delivery for ${hours} h while failing (last: ${attempt.error})`,
       );
     }
-    return attempt;
   }
 
   private async post(delivery: ClaimedDelivery, at: Date): Promise<WebhookResponse> {

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, EntityManager } from 'typeorm';
+import { Batcher, BatchOptions } from '../../platform/database/batcher';
 import { isoTimestampSql } from '../../platform/database/json-sql';
 import { EventLog } from '../events/event-log';
 import { mapWebhookEndpoint } from './dto/webhook-endpoint.dto';
@@ -39,13 +40,14 @@ interface PendingOutcome {
   delivery: ClaimedDelivery;
   attempt: AttemptRecord;
   outcome: DeliveryState;
-  resolve: () => void;
-  reject: (error: Error) => void;
 }
 
-/** Outcomes written per statement at most, and how long the first of a batch waits for others. */
-const OUTCOME_BATCH = 100;
-const OUTCOME_FLUSH_MS = 2;
+/**
+ * Outcomes are written one statement at a time: those that come in meanwhile, or within 5 ms of
+ * the first, go in the next. No slot waits for it (the dispatcher frees a slot once the answer
+ * is in), so the wait costs a delivery nothing but its lease a few milliseconds longer.
+ */
+const OUTCOME_BATCHING: BatchOptions = { maxBatch: 100, maxInFlight: 1, lingerMs: 5 };
 
 /**
  * A CTE that makes its statement's own (implicit) transaction commit without waiting for the
@@ -67,8 +69,10 @@ const EVENT_BODY_SQL = `json_build_object('id', 'evt_' || ev.seq, 'seq', ev.seq,
  */
 @Injectable()
 export class WebhookDeliveryLedger {
-  private outcomes: PendingOutcome[] = [];
-  private flushTimer?: NodeJS.Timeout;
+  private readonly outcomes = new Batcher<PendingOutcome, void>(
+    (batch) => this.writeOutcomes(batch),
+    OUTCOME_BATCHING,
+  );
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -206,18 +210,14 @@ export class WebhookDeliveryLedger {
 
   /**
    * Keeps the try and the delivery's new state. Tries finishing together are written in one
-   * statement (see flushOutcomes); each caller still waits for its own row to be written.
+   * statement (see writeOutcomes); each caller still waits for its own row to be written.
    */
   recordAttempt(
     delivery: ClaimedDelivery,
     attempt: AttemptRecord,
     outcome: DeliveryState,
   ): Promise<void> {
-    return new Promise((resolve, reject) => {
-      this.outcomes.push({ delivery, attempt, outcome, resolve, reject });
-      if (this.outcomes.length >= OUTCOME_BATCH) void this.flushOutcomes();
-      else this.flushTimer ??= setTimeout(() => void this.flushOutcomes(), OUTCOME_FLUSH_MS);
-    });
+    return this.outcomes.submit({ delivery, attempt, outcome });
   }
 
   /**
@@ -226,48 +226,40 @@ export class WebhookDeliveryLedger {
    * over) changes nothing. Should Postgres crash and lose the last few outcomes, those
    * deliveries are simply sent again (same webhook-id), which at-least-once already allows.
    */
-  private async flushOutcomes(): Promise<void> {
-    clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
-    const batch = this.outcomes.splice(0);
-    if (batch.length === 0) return;
+  private async writeOutcomes(batch: PendingOutcome[]): Promise<void[]> {
     const column = <T>(pick: (item: PendingOutcome) => T) => batch.map(pick);
-    try {
-      await this.dataSource.query(
-        `WITH ${ASYNC_COMMIT}, outcome AS (
-             SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[],
-                                  $6::text[], $7::text[], $8::text[], $9::timestamptz[])
-                    AS t(id, attempt, started_at, duration_ms, response_status, response_body,
-                         error, status, next_attempt_at)),
-           attempt AS (
-             INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at,
-                    duration_ms, response_status, response_body, error)
-             SELECT id, attempt, started_at, duration_ms, response_status, response_body, error
-               FROM outcome
-             ON CONFLICT DO NOTHING)
-           UPDATE webhook_deliveries d
-              SET status = outcome.status,
-                  next_attempt_at = COALESCE(outcome.next_attempt_at, d.next_attempt_at),
-                  leased_until = NULL, last_response_status = outcome.response_status,
-                  last_error = outcome.error, updated_at = now()
-             FROM outcome, async_commit
-            WHERE d.id = outcome.id AND d.attempt_count = outcome.attempt`,
-        [
-          column((item) => item.delivery.id),
-          column((item) => item.delivery.attempt),
-          column((item) => item.attempt.startedAt),
-          column((item) => item.attempt.durationMs),
-          column((item) => item.attempt.responseStatus ?? null),
-          column((item) => item.attempt.responseBody ?? null),
-          column((item) => item.attempt.error ?? null),
-          column((item) => item.outcome.status),
-          column((item) => item.outcome.nextAttemptAt ?? null),
-        ],
-      );
-      for (const item of batch) item.resolve();
-    } catch (error) {
-      for (const item of batch) item.reject(error as Error);
-    }
+    await this.dataSource.query(
+      `WITH ${ASYNC_COMMIT}, outcome AS (
+           SELECT * FROM unnest($1::uuid[], $2::int[], $3::timestamptz[], $4::int[], $5::int[],
+                                $6::text[], $7::text[], $8::text[], $9::timestamptz[])
+                  AS t(id, attempt, started_at, duration_ms, response_status, response_body,
+                       error, status, next_attempt_at)),
+         attempt AS (
+           INSERT INTO webhook_delivery_attempts (delivery_id, attempt, started_at,
+                  duration_ms, response_status, response_body, error)
+           SELECT id, attempt, started_at, duration_ms, response_status, response_body, error
+             FROM outcome
+           ON CONFLICT DO NOTHING)
+         UPDATE webhook_deliveries d
+            SET status = outcome.status,
+                next_attempt_at = COALESCE(outcome.next_attempt_at, d.next_attempt_at),
+                leased_until = NULL, last_response_status = outcome.response_status,
+                last_error = outcome.error, updated_at = now()
+           FROM outcome, async_commit
+          WHERE d.id = outcome.id AND d.attempt_count = outcome.attempt`,
+      [
+        column((item) => item.delivery.id),
+        column((item) => item.delivery.attempt),
+        column((item) => item.attempt.startedAt),
+        column((item) => item.attempt.durationMs),
+        column((item) => item.attempt.responseStatus ?? null),
+        column((item) => item.attempt.responseBody ?? null),
+        column((item) => item.attempt.error ?? null),
+        column((item) => item.outcome.status),
+        column((item) => item.outcome.nextAttemptAt ?? null),
+      ],
+    );
+    return batch.map(() => undefined);
   }
 
   async markEndpointHealthy(endpointId: string): Promise<void> {
