@@ -3,7 +3,7 @@ import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
 import { AttachmentService } from '../attachments/attachment.service';
-import type { Channel } from '../../shared/channel';
+import { CHANNELS, Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
@@ -14,6 +14,7 @@ import { SenderDirectory } from '../senders/sender-directory';
 import { SenderHealth } from '../senders/sender-health';
 import { SenderClients } from './sender-clients';
 import { SenderGate } from './sender-gate';
+import { SendSlots } from './send-slots';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
 export type DeliveryOutcome =
@@ -33,6 +34,9 @@ export interface TryBudget {
   mayWaitForThrottle: boolean;
 }
 
+/** One provider call, settled: what it answered or how it failed, and when it began. */
+type TriedSend = { startedAt: Date } & ({ result: SendResult } | { error: SendError });
+
 const MISSING_RECIPIENT: Record<Channel, string> = {
   whatsapp: 'the customer has no phone number',
   sms: 'the customer has no phone number',
@@ -43,11 +47,14 @@ const MISSING_RECIPIENT: Record<Channel, string> = {
 /**
  * One try at sending one message: claim it, hand it to the client of its sender, record the
  * attempt and move the status. Knows nothing of BullMQ; the processor turns the outcome into
- * queue moves.
+ * queue moves. Only the provider call holds one of its channel's OUTBOUND_CONCURRENCY send slots:
+ * the claim before it and the outcome after it wait on the database, and meanwhile the slot
+ * serves another message's call.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
+  private readonly sendSlots: Record<Channel, SendSlots>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -58,7 +65,10 @@ export class DeliveryService {
     private readonly clients: SenderClients,
     private readonly gate: SenderGate,
     private readonly health: SenderHealth,
-  ) {}
+  ) {
+    const slots = (channel: Channel) => [channel, new SendSlots(config.outbound.concurrency)];
+    this.sendSlots = Object.fromEntries(CHANNELS.map(slots)) as Record<Channel, SendSlots>;
+  }
 
   /**
    * How long the message must wait before its try, for its sender's rate or a provider's pause
@@ -99,17 +109,9 @@ export class DeliveryService {
       return { kind: 'expired' };
     }
 
-    const startedAt = new Date();
-    let result: SendResult;
-    try {
-      result = await this.send(message);
-    } catch (thrown) {
-      const error =
-        thrown instanceof SendError
-          ? thrown
-          : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
-      return this.handleFailure(message, budget, startedAt, error);
-    }
+    const tried = await this.sendSlots[message.channel].run(() => this.trySend(message));
+    if ('error' in tried) return this.handleFailure(message, budget, tried.startedAt, tried.error);
+    const { startedAt, result } = tried;
     this.observeAttempt(message, 'sent', startedAt);
     const accepted: AcceptedSend = {
       ...result,
@@ -164,6 +166,20 @@ export class DeliveryService {
     status: 'sent' | 'retrying' | 'failed' | 'expired',
   ): void {
     this.metrics.messages.inc({ channel, direction: 'outbound', status, sender: senderId });
+  }
+
+  /** The provider call, holding a send slot; settles with its error rather than throwing it. */
+  private async trySend(message: ClaimedMessage): Promise<TriedSend> {
+    const startedAt = new Date();
+    try {
+      return { startedAt, result: await this.send(message) };
+    } catch (thrown) {
+      const error =
+        thrown instanceof SendError
+          ? thrown
+          : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
+      return { startedAt, error };
+    }
   }
 
   private async send(message: ClaimedMessage): Promise<SendResult> {
