@@ -7,7 +7,7 @@ import { CHANNELS, Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
-import type { OutboundClient, SendResult } from '../../providers/outbound-client';
+import type { OutboundClient, OutboundMessage, SendResult } from '../../providers/outbound-client';
 import { SendError } from '../../shared/send-error';
 import { retryDelayMs } from '../../platform/queue/retry-backoff';
 import { SenderDirectory } from '../senders/sender-directory';
@@ -109,7 +109,7 @@ export class DeliveryService {
       return { kind: 'expired' };
     }
 
-    const tried = await this.sendSlots[message.channel].run(() => this.trySend(message));
+    const tried = await this.trySend(message);
     if ('error' in tried) return this.handleFailure(message, budget, tried.startedAt, tried.error);
     const { startedAt, result } = tried;
     this.observeAttempt(message, 'sent', startedAt);
@@ -168,11 +168,26 @@ export class DeliveryService {
     this.metrics.messages.inc({ channel, direction: 'outbound', status, sender: senderId });
   }
 
-  /** The provider call, holding a send slot; settles with its error rather than throwing it. */
+  /**
+   * The provider call, holding a send slot; settles with its error rather than throwing it. The
+   * sender and files are read before the slot is taken, so no database read waits in it.
+   */
   private async trySend(message: ClaimedMessage): Promise<TriedSend> {
-    const startedAt = new Date();
+    let startedAt = new Date();
     try {
-      return { startedAt, result: await this.send(message) };
+      const client = await this.clientFor(message);
+      if (!message.recipient) {
+        throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
+      }
+      const attachments = message.hasAttachments
+        ? await this.attachments.listForSending(message.id)
+        : [];
+      const outbound: OutboundMessage = { ...message, recipient: message.recipient, attachments };
+      const result = await this.sendSlots[message.channel].run(() => {
+        startedAt = new Date();
+        return this.send(client, outbound, message.senderId);
+      });
+      return { startedAt, result };
     } catch (thrown) {
       const error =
         thrown instanceof SendError
@@ -182,20 +197,17 @@ export class DeliveryService {
     }
   }
 
-  private async send(message: ClaimedMessage): Promise<SendResult> {
-    const client = await this.clientFor(message);
-    if (!message.recipient) {
-      throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
-    }
-    const attachments = message.hasAttachments
-      ? await this.attachments.listForSending(message.id)
-      : [];
+  private async send(
+    client: OutboundClient,
+    outbound: OutboundMessage,
+    senderId: string,
+  ): Promise<SendResult> {
     try {
-      const result = await client.send({ ...message, recipient: message.recipient, attachments });
-      this.health.succeeded(message.senderId);
+      const result = await client.send(outbound);
+      this.health.succeeded(senderId);
       return result;
     } catch (error) {
-      this.health.failed(message.senderId, (error as Error).message);
+      this.health.failed(senderId, (error as Error).message);
       throw error;
     }
   }
