@@ -3,7 +3,7 @@ import type { AppConfig } from '../../platform/config/app-config';
 import { APP_CONFIG } from '../../platform/config/config.module';
 import { AppMetrics, AttemptOutcome } from '../../platform/metrics/app-metrics';
 import { AttachmentService } from '../attachments/attachment.service';
-import { CHANNELS, Channel } from '../../shared/channel';
+import type { Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
@@ -14,7 +14,7 @@ import { SenderDirectory } from '../senders/sender-directory';
 import { SenderHealth } from '../senders/sender-health';
 import { SenderClients } from './sender-clients';
 import { SenderGate } from './sender-gate';
-import { SendSlots } from './send-slots';
+import type { SendTurn } from './send-slots';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
 export type DeliveryOutcome =
@@ -47,14 +47,13 @@ const MISSING_RECIPIENT: Record<Channel, string> = {
 /**
  * One try at sending one message: claim it, hand it to the client of its sender, record the
  * attempt and move the status. Knows nothing of BullMQ; the processor turns the outcome into
- * queue moves. Only the provider call holds one of its channel's OUTBOUND_CONCURRENCY send slots:
+ * queue moves. Only the provider call holds one of its channel's send slots (`turn`, SendSlots):
  * the claim before it and the outcome after it wait on the database, and meanwhile the slot
  * serves another message's call.
  */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
-  private readonly sendSlots: Record<Channel, SendSlots>;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -65,10 +64,7 @@ export class DeliveryService {
     private readonly clients: SenderClients,
     private readonly gate: SenderGate,
     private readonly health: SenderHealth,
-  ) {
-    const slots = (channel: Channel) => [channel, new SendSlots(config.outbound.concurrency)];
-    this.sendSlots = Object.fromEntries(CHANNELS.map(slots)) as Record<Channel, SendSlots>;
-  }
+  ) {}
 
   /**
    * How long the message must wait before its try, for its sender's rate or a provider's pause
@@ -92,6 +88,7 @@ export class DeliveryService {
     job: OutboundJob,
     budget: TryBudget,
     keepAccepted: (accepted: AcceptedSend) => Promise<void>,
+    turn: SendTurn,
   ): Promise<DeliveryOutcome> {
     if (job.accepted) return this.recordAccepted(job.messageId, job.accepted);
     const message = await this.ledger.claimForSending(job.messageId);
@@ -109,7 +106,7 @@ export class DeliveryService {
       return { kind: 'expired' };
     }
 
-    const tried = await this.trySend(message);
+    const tried = await this.trySend(message, turn);
     if ('error' in tried) return this.handleFailure(message, budget, tried.startedAt, tried.error);
     const { startedAt, result } = tried;
     this.observeAttempt(message, 'sent', startedAt);
@@ -169,10 +166,10 @@ export class DeliveryService {
   }
 
   /**
-   * The provider call, holding a send slot; settles with its error rather than throwing it. The
+   * The provider call, in its send slot; settles with its error rather than throwing it. The
    * sender and files are read before the slot is taken, so no database read waits in it.
    */
-  private async trySend(message: ClaimedMessage): Promise<TriedSend> {
+  private async trySend(message: ClaimedMessage, turn: SendTurn): Promise<TriedSend> {
     let startedAt = new Date();
     try {
       const client = await this.clientFor(message);
@@ -183,7 +180,7 @@ export class DeliveryService {
         ? await this.attachments.listForSending(message.id)
         : [];
       const outbound: OutboundMessage = { ...message, recipient: message.recipient, attachments };
-      const result = await this.sendSlots[message.channel].run(() => {
+      const result = await turn.send(() => {
         startedAt = new Date();
         return this.send(client, outbound, message.senderId);
       });

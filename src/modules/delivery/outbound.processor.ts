@@ -11,6 +11,7 @@ import { CHANNELS, Channel } from '../../shared/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
 import { DeliveryOutcome, DeliveryService } from './delivery.service';
 import type { OutboundJob } from './outbound-job';
+import { SendSlots, SendTurn } from './send-slots';
 import { MAX_THROTTLED_TRIES } from './retry-policy';
 import { retryBackoff } from '../../platform/queue/retry-backoff';
 
@@ -52,15 +53,23 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
 
   private startWorker(channel: Channel): Worker<OutboundJob> {
     const { outbound, queuePrefix } = this.config;
+    const sendSlots = new SendSlots(outbound.concurrency);
     const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
-      (job, token) => this.process(job, token),
+      async (job, token) => {
+        const turn = sendSlots.turn();
+        try {
+          await this.process(job, token, turn);
+        } finally {
+          turn.leave();
+        }
+      },
       {
         connection: bullmqConnection(this.config),
         prefix: queuePrefix,
-        // Twice the send slots (DeliveryService): while half the jobs call the provider, the
-        // others have their claims and outcomes written, which otherwise held a slot each for
-        // ~11 ms around a ~24 ms call (deliver bench, 20 ms provider).
+        // More jobs than send slots (SendSlots): while some jobs call the provider, the others
+        // have their claims and outcomes written, which otherwise held a slot each for ~11 ms
+        // around a ~24 ms call (deliver bench, 20 ms provider).
         concurrency: outbound.concurrency * JOBS_PER_SEND_SLOT,
         // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its
         // blocking poll; the default 5 s poll could add up to 5 s to their wait. Idle: 1 call/s.
@@ -102,7 +111,11 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     return worker;
   }
 
-  private async process(job: Job<OutboundJob>, token?: string): Promise<void> {
+  private async process(
+    job: Job<OutboundJob>,
+    token: string | undefined,
+    turn: SendTurn,
+  ): Promise<void> {
     const maxTries = job.opts.attempts ?? 1;
     const { databaseWaits = 0, senderWaits = 0 } = job.data;
     const startedRuns = job.attemptsStarted - databaseWaits - senderWaits;
@@ -122,6 +135,7 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
           mayWaitForThrottle: startedRuns <= maxTries + MAX_THROTTLED_TRIES,
         },
         (accepted) => job.updateData({ ...job.data, accepted }),
+        turn,
       );
     } catch (error) {
       const fault = databaseFault(error);
