@@ -15,7 +15,7 @@ import { SendSlots, SendTurn } from './send-slots';
 import { MAX_THROTTLED_TRIES } from './retry-policy';
 import { retryBackoff } from '../../platform/queue/retry-backoff';
 
-const JOBS_PER_SEND_SLOT = 2;
+const JOBS_PER_SEND_SLOT = 3;
 
 /**
  * One BullMQ worker per channel queue, whatever the number of senders: rates and provider pauses
@@ -68,8 +68,9 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         connection: bullmqConnection(this.config),
         prefix: queuePrefix,
         // More jobs than send slots (SendSlots): while some jobs call the provider, the others
-        // have their claims and outcomes written, which otherwise held a slot each for ~11 ms
-        // around a ~24 ms call (deliver bench, 20 ms provider).
+        // have their claims and outcomes written, which held a slot each for ~11 ms around a
+        // ~24 ms call (deliver bench, 20 ms provider) and now wait up to 10 ms to fill a batch
+        // (DeliveryLedger). Sends still start in the queue's order.
         concurrency: outbound.concurrency * JOBS_PER_SEND_SLOT,
         // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its
         // blocking poll; the default 5 s poll could add up to 5 s to their wait. Idle: 1 call/s.
