@@ -70,8 +70,11 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
         // More jobs than send slots (SendSlots): while some jobs call the provider, the others
         // have their claims and outcomes written, which held a slot each for ~11 ms around a
         // ~24 ms call (deliver bench, 20 ms provider) and now wait up to 10 ms to fill a batch
-        // (DeliveryLedger). Sends still start in the queue's order.
-        concurrency: outbound.concurrency * JOBS_PER_SEND_SLOT,
+        // (DeliveryLedger). Sends start in the order the jobs reached the worker, but BullMQ's
+        // parallel fetches do not always hand them over in priority order (a fetch that waited
+        // for a new job returns after one that took the next job as another finished). One
+        // slot is one send at a time, in strict queue order: then one job at a time too.
+        concurrency: outbound.concurrency === 1 ? 1 : outbound.concurrency * JOBS_PER_SEND_SLOT,
         // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its
         // blocking poll; the default 5 s poll could add up to 5 s to their wait. Idle: 1 call/s.
         drainDelay: 1,
