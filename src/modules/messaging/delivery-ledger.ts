@@ -319,8 +319,9 @@ interface SentRecord {
  * run out of: outcomes wait 10 ms, claims and sender lookups 3 ms, the look for held receipts
  * (off every job's path) 20 ms. Deliver bench, 10 000 messages to a 20 ms provider, one worker ÷
  * the bare worker / two workers ÷ one: 1.07 / 1.25× with the old waits (outcomes 3 ms, the others
- * none) and two jobs per slot; 1.07 / 1.41× with 6, 2 and 20 ms and three; 1.03 / 1.61× with these.
- * While claims held the slot: outcomes 2 ms 0.78 / 1.42×, 3 ms 0.74 / 1.62×.
+ * none) and two jobs per slot; 1.07 / 1.41× with 6, 2 and 20 ms and three; 0.98–1.08 / 1.42–1.61×
+ * with these (four runs, one of 20 000; two workers then spend ~1.9 of the box's 2 cores). While
+ * claims held the slot: outcomes 2 ms 0.78 / 1.42×, 3 ms 0.74 / 1.62×.
  */
 const BATCHING: BatchOptions = { maxBatch: 64, maxInFlight: 1, lingerMs: 10 };
 
