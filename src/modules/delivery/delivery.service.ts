@@ -7,13 +7,14 @@ import type { Channel } from '../../shared/channel';
 import { ClaimedMessage, DeliveryLedger } from '../messaging/delivery-ledger';
 import type { AcceptedSend, OutboundJob } from './outbound-job';
 import { DEFAULT_THROTTLE_PAUSE_MS } from './retry-policy';
-import type { OutboundClient, SendResult } from '../../providers/outbound-client';
+import type { OutboundClient, OutboundMessage, SendResult } from '../../providers/outbound-client';
 import { SendError } from '../../shared/send-error';
 import { retryDelayMs } from '../../platform/queue/retry-backoff';
 import { SenderDirectory } from '../senders/sender-directory';
 import { SenderHealth } from '../senders/sender-health';
 import { SenderClients } from './sender-clients';
 import { SenderGate } from './sender-gate';
+import type { SendTurn } from './send-slots';
 
 /** Where this try leaves the message, and so what the queue must do with its job. */
 export type DeliveryOutcome =
@@ -33,6 +34,9 @@ export interface TryBudget {
   mayWaitForThrottle: boolean;
 }
 
+/** One provider call, settled: what it answered or how it failed, and when it began. */
+type TriedSend = { startedAt: Date } & ({ result: SendResult } | { error: SendError });
+
 const MISSING_RECIPIENT: Record<Channel, string> = {
   whatsapp: 'the customer has no phone number',
   sms: 'the customer has no phone number',
@@ -43,7 +47,9 @@ const MISSING_RECIPIENT: Record<Channel, string> = {
 /**
  * One try at sending one message: claim it, hand it to the client of its sender, record the
  * attempt and move the status. Knows nothing of BullMQ; the processor turns the outcome into
- * queue moves.
+ * queue moves. Only the provider call holds one of its channel's send slots (`turn`, SendSlots):
+ * the claim before it and the outcome after it wait on the database, and meanwhile the slot
+ * serves another message's call.
  */
 @Injectable()
 export class DeliveryService {
@@ -82,6 +88,7 @@ export class DeliveryService {
     job: OutboundJob,
     budget: TryBudget,
     keepAccepted: (accepted: AcceptedSend) => Promise<void>,
+    turn: SendTurn,
   ): Promise<DeliveryOutcome> {
     if (job.accepted) return this.recordAccepted(job.messageId, job.accepted);
     const message = await this.ledger.claimForSending(job.messageId);
@@ -99,17 +106,9 @@ export class DeliveryService {
       return { kind: 'expired' };
     }
 
-    const startedAt = new Date();
-    let result: SendResult;
-    try {
-      result = await this.send(message);
-    } catch (thrown) {
-      const error =
-        thrown instanceof SendError
-          ? thrown
-          : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
-      return this.handleFailure(message, budget, startedAt, error);
-    }
+    const tried = await this.trySend(message, turn);
+    if ('error' in tried) return this.handleFailure(message, budget, tried.startedAt, tried.error);
+    const { startedAt, result } = tried;
     this.observeAttempt(message, 'sent', startedAt);
     const accepted: AcceptedSend = {
       ...result,
@@ -166,20 +165,46 @@ export class DeliveryService {
     this.metrics.messages.inc({ channel, direction: 'outbound', status, sender: senderId });
   }
 
-  private async send(message: ClaimedMessage): Promise<SendResult> {
-    const client = await this.clientFor(message);
-    if (!message.recipient) {
-      throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
-    }
-    const attachments = message.hasAttachments
-      ? await this.attachments.listForSending(message.id)
-      : [];
+  /**
+   * The provider call, in its send slot; settles with its error rather than throwing it. The
+   * sender and files are read before the slot is taken, so no database read waits in it.
+   */
+  private async trySend(message: ClaimedMessage, turn: SendTurn): Promise<TriedSend> {
+    let startedAt = new Date();
     try {
-      const result = await client.send({ ...message, recipient: message.recipient, attachments });
-      this.health.succeeded(message.senderId);
+      const client = await this.clientFor(message);
+      if (!message.recipient) {
+        throw SendError.permanent(`no recipient: ${MISSING_RECIPIENT[message.channel]}`);
+      }
+      const attachments = message.hasAttachments
+        ? await this.attachments.listForSending(message.id)
+        : [];
+      const outbound: OutboundMessage = { ...message, recipient: message.recipient, attachments };
+      const result = await turn.send(() => {
+        startedAt = new Date();
+        return this.send(client, outbound, message.senderId);
+      });
+      return { startedAt, result };
+    } catch (thrown) {
+      const error =
+        thrown instanceof SendError
+          ? thrown
+          : SendError.transient(`unexpected error: ${(thrown as Error).message}`);
+      return { startedAt, error };
+    }
+  }
+
+  private async send(
+    client: OutboundClient,
+    outbound: OutboundMessage,
+    senderId: string,
+  ): Promise<SendResult> {
+    try {
+      const result = await client.send(outbound);
+      this.health.succeeded(senderId);
       return result;
     } catch (error) {
-      this.health.failed(message.senderId, (error as Error).message);
+      this.health.failed(senderId, (error as Error).message);
       throw error;
     }
   }

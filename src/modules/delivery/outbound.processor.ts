@@ -11,8 +11,11 @@ import { CHANNELS, Channel } from '../../shared/channel';
 import { DeliveryLedger } from '../messaging/delivery-ledger';
 import { DeliveryOutcome, DeliveryService } from './delivery.service';
 import type { OutboundJob } from './outbound-job';
+import { SendSlots, SendTurn } from './send-slots';
 import { MAX_THROTTLED_TRIES } from './retry-policy';
 import { retryBackoff } from '../../platform/queue/retry-backoff';
+
+const JOBS_PER_SEND_SLOT = 3;
 
 /**
  * One BullMQ worker per channel queue, whatever the number of senders: rates and provider pauses
@@ -50,13 +53,28 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
 
   private startWorker(channel: Channel): Worker<OutboundJob> {
     const { outbound, queuePrefix } = this.config;
+    const sendSlots = new SendSlots(outbound.concurrency);
     const worker: Worker<OutboundJob> = new Worker<OutboundJob>(
       OUTBOUND_QUEUE[channel],
-      (job, token) => this.process(job, token),
+      async (job, token) => {
+        const turn = sendSlots.turn();
+        try {
+          await this.process(job, token, turn);
+        } finally {
+          turn.leave();
+        }
+      },
       {
         connection: bullmqConnection(this.config),
         prefix: queuePrefix,
-        concurrency: outbound.concurrency,
+        // More jobs than send slots (SendSlots): while some jobs call the provider, the others
+        // have their claims and outcomes written, which held a slot each for ~11 ms around a
+        // ~24 ms call (deliver bench, 20 ms provider) and now wait up to 10 ms to fill a batch
+        // (DeliveryLedger). Sends start in the order the jobs reached the worker, but BullMQ's
+        // parallel fetches do not always hand them over in priority order (a fetch that waited
+        // for a new job returns after one that took the next job as another finished). One
+        // slot is one send at a time, in strict queue order: then one job at a time too.
+        concurrency: outbound.concurrency === 1 ? 1 : outbound.concurrency * JOBS_PER_SEND_SLOT,
         // Delayed jobs (a sender's rate or pause) are promoted while the worker waits in its
         // blocking poll; the default 5 s poll could add up to 5 s to their wait. Idle: 1 call/s.
         drainDelay: 1,
@@ -97,7 +115,11 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
     return worker;
   }
 
-  private async process(job: Job<OutboundJob>, token?: string): Promise<void> {
+  private async process(
+    job: Job<OutboundJob>,
+    token: string | undefined,
+    turn: SendTurn,
+  ): Promise<void> {
     const maxTries = job.opts.attempts ?? 1;
     const { databaseWaits = 0, senderWaits = 0 } = job.data;
     const startedRuns = job.attemptsStarted - databaseWaits - senderWaits;
@@ -117,6 +139,7 @@ export class OutboundProcessor implements OnModuleInit, OnApplicationShutdown {
           mayWaitForThrottle: startedRuns <= maxTries + MAX_THROTTLED_TRIES,
         },
         (accepted) => job.updateData({ ...job.data, accepted }),
+        turn,
       );
     } catch (error) {
       const fault = databaseFault(error);
